@@ -1,0 +1,157 @@
+//! Logging in, refreshing the access token, and revoking a refresh token.
+
+use chrono::{Duration, Utc};
+use poem::web::Data;
+use poem_openapi::{ApiResponse, Object, OpenApi, payload::Json};
+
+use super::{ApiTags, Text, users::User};
+use crate::{
+    auth::{REFRESH_TOKEN_TTL_DAYS, RefreshBearer, RefreshToken},
+    domain::Password,
+    error::{ApiError, api_errors},
+    state::AppState,
+};
+
+/// Login credentials. (No `Debug`: it holds a plaintext password.)
+#[derive(Object)]
+struct Login {
+    /// Matched regardless of letter case.
+    email: Text,
+    password: Text,
+    /// Ignored: kept so older clients that still send it are not refused.
+    #[oai(deprecated)]
+    expires_in_seconds: Option<i64>,
+}
+
+/// The user, with a fresh pair of tokens.
+#[derive(Object)]
+struct LoggedIn {
+    #[oai(flatten)]
+    user: User,
+    /// Access token (JWT) for `Authorization: Bearer`, valid for one hour.
+    token: String,
+    /// Refresh token for `POST /api/refresh`, valid for 60 days unless revoked.
+    refresh_token: String,
+}
+
+/// A new access token.
+#[derive(Object)]
+struct Refreshed {
+    /// Access token (JWT) for `Authorization: Bearer`, valid for one hour.
+    token: String,
+}
+
+#[derive(ApiResponse)]
+enum Revoked {
+    /// The refresh token is revoked (or already was).
+    #[oai(status = 204)]
+    NoContent,
+}
+
+const BAD_CREDENTIALS: ApiError = ApiError::Unauthorized("Incorrect email or password");
+const BAD_REFRESH: ApiError = ApiError::Unauthorized("Invalid, expired or revoked refresh token");
+
+api_errors! {
+    enum LoginError {
+        /// A malformed body.
+        BadRequest = 400,
+        /// Unknown email or wrong password: the same answer for both.
+        Unauthorized = 401,
+        /// The body is larger than the server accepts.
+        PayloadTooLarge = 413,
+    }
+}
+
+api_errors! {
+    enum RefreshError {
+        /// Missing, unknown, expired or revoked refresh token.
+        Unauthorized = 401,
+    }
+}
+
+pub struct SessionsApi;
+
+#[OpenApi(tag = "ApiTags::Auth")]
+impl SessionsApi {
+    /// Log in
+    ///
+    /// Checks the email (regardless of letter case) and password and returns the user with an
+    /// access token (one hour) and a refresh token (60 days).
+    #[oai(path = "/api/login", method = "post", operation_id = "login")]
+    async fn login(&self, state: Data<&AppState>, body: Json<Login>) -> Result<Json<LoggedIn>, LoginError> {
+        let Login { email, password, .. } = body.0;
+        let password = Password::parse(password.0).map_err(|_| BAD_CREDENTIALS)?;
+        let found = sqlx::query!(
+            r#"select id, created_at as "created_at: super::Timestamp", updated_at as "updated_at: super::Timestamp",
+                      email, is_chirpy_red, hashed_password
+               from users where lower(email) = lower($1)"#,
+            email.0.trim(),
+        )
+        .fetch_optional(&state.db)
+        .await?;
+        // An unknown email still costs one hash verification, so timing does not reveal it.
+        let hash = found.as_ref().map(|row| row.hashed_password.clone());
+        let row = match (state.passwords.verify(password, hash).await?, found) {
+            (true, Some(row)) => row,
+            _ => return Err(BAD_CREDENTIALS.into()),
+        };
+        let user = User {
+            id: row.id,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+            email: row.email,
+            is_chirpy_red: row.is_chirpy_red,
+        };
+        let token = state.access_tokens.issue(user.id)?;
+        let refresh = RefreshToken::generate().map_err(ApiError::internal)?;
+        sqlx::query!(
+            "insert into refresh_tokens (token_hash, user_id, expires_at) values ($1, $2, $3)",
+            refresh.hash(),
+            user.id,
+            Utc::now() + Duration::days(REFRESH_TOKEN_TTL_DAYS),
+        )
+        .execute(&state.db)
+        .await?;
+        tracing::info!(user_id = %user.id, "logged in");
+        Ok(Json(LoggedIn {
+            user,
+            token,
+            refresh_token: refresh.expose().to_owned(),
+        }))
+    }
+
+    /// Get a new access token
+    ///
+    /// Exchanges a live refresh token for a new access token. The refresh token stays valid.
+    #[oai(path = "/api/refresh", method = "post", operation_id = "refreshToken")]
+    async fn refresh(&self, state: Data<&AppState>, auth: RefreshBearer) -> Result<Json<Refreshed>, RefreshError> {
+        let user_id = sqlx::query_scalar!(
+            "select user_id from refresh_tokens where token_hash = $1 and revoked_at is null and expires_at > now()",
+            auth.0.hash(),
+        )
+        .fetch_optional(&state.db)
+        .await?
+        .ok_or(BAD_REFRESH)?;
+        Ok(Json(Refreshed {
+            token: state.access_tokens.issue(user_id)?,
+        }))
+    }
+
+    /// Revoke a refresh token
+    ///
+    /// Revokes the refresh token sent, so it can no longer be exchanged. Revoking it again is harmless.
+    #[oai(path = "/api/revoke", method = "post", operation_id = "revokeToken")]
+    async fn revoke(&self, state: Data<&AppState>, auth: RefreshBearer) -> Result<Revoked, RefreshError> {
+        let revoked = sqlx::query!(
+            "update refresh_tokens set revoked_at = coalesce(revoked_at, now()), updated_at = now()
+             where token_hash = $1",
+            auth.0.hash(),
+        )
+        .execute(&state.db)
+        .await?;
+        if revoked.rows_affected() == 0 {
+            return Err(BAD_REFRESH.into());
+        }
+        Ok(Revoked::NoContent)
+    }
+}

@@ -1,0 +1,80 @@
+//! Polka, the payment provider, tells us who paid for Chirpy Red.
+
+use poem::web::Data;
+use poem_openapi::{ApiResponse, Object, OpenApi, payload::Json};
+use uuid::Uuid;
+
+use super::{ApiTags, Text};
+use crate::{
+    auth::PolkaKey,
+    error::{ApiError, api_errors},
+    state::AppState,
+};
+
+const USER_UPGRADED: &str = "user.upgraded";
+
+#[derive(Object)]
+struct PolkaEvent {
+    /// `user.upgraded` makes the user Chirpy Red; other events are acknowledged and ignored.
+    event: Text,
+    data: PolkaEventData,
+}
+
+#[derive(Object)]
+struct PolkaEventData {
+    user_id: Uuid,
+}
+
+#[derive(ApiResponse)]
+enum Acknowledged {
+    /// Handled (or ignored, for events other than `user.upgraded`).
+    #[oai(status = 204)]
+    NoContent,
+}
+
+api_errors! {
+    enum WebhookError {
+        /// A malformed body or `user_id`.
+        BadRequest = 400,
+        /// Missing or wrong API key.
+        Unauthorized = 401,
+        /// `user.upgraded` for a user that does not exist.
+        NotFound = 404,
+        /// The body is larger than the server accepts.
+        PayloadTooLarge = 413,
+    }
+}
+
+pub struct WebhooksApi;
+
+#[OpenApi(tag = "ApiTags::Webhooks")]
+impl WebhooksApi {
+    /// Receive a Polka event
+    ///
+    /// Called by Polka with `Authorization: ApiKey <key>`. Repeating an event is harmless.
+    #[oai(path = "/api/polka/webhooks", method = "post", operation_id = "polkaWebhook")]
+    async fn receive(
+        &self,
+        state: Data<&AppState>,
+        _key: PolkaKey,
+        body: Json<PolkaEvent>,
+    ) -> Result<Acknowledged, WebhookError> {
+        if body.event.0 != USER_UPGRADED {
+            return Ok(Acknowledged::NoContent);
+        }
+        // updated_at moves only on the real change, so a repeated event leaves no trace.
+        let upgraded = sqlx::query!(
+            "update users set is_chirpy_red = true,
+                              updated_at = case when is_chirpy_red then updated_at else now() end
+             where id = $1",
+            body.data.user_id,
+        )
+        .execute(&state.db)
+        .await?;
+        if upgraded.rows_affected() == 0 {
+            return Err(ApiError::NotFound("User not found").into());
+        }
+        tracing::info!(user_id = %body.data.user_id, "user upgraded to Chirpy Red");
+        Ok(Acknowledged::NoContent)
+    }
+}

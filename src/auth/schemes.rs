@@ -1,0 +1,68 @@
+use poem::Request;
+use poem_openapi::{
+    SecurityScheme,
+    auth::{ApiKey, Bearer},
+};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+use uuid::Uuid;
+
+use super::RefreshToken;
+use crate::{error::ApiError, state::AppState};
+
+/// The access token from `POST /api/login` (a JWT valid for one hour), sent as
+/// `Authorization: Bearer <token>`.
+#[derive(SecurityScheme)]
+#[oai(
+    rename = "access_token",
+    ty = "bearer",
+    bearer_format = "JWT",
+    checker = "check_access_token"
+)]
+pub struct AccessToken(pub Uuid);
+
+/// The refresh token from `POST /api/login` (64 hex characters, valid for 60 days until
+/// revoked), sent as `Authorization: Bearer <token>`. Only `/api/refresh` and
+/// `/api/revoke` accept it.
+#[derive(SecurityScheme)]
+#[oai(rename = "refresh_token", ty = "bearer", checker = "check_refresh_token")]
+pub struct RefreshBearer(pub RefreshToken);
+
+/// Polka's webhook key, sent as `Authorization: ApiKey <key>`. OpenAPI cannot describe
+/// that prefix, so this scheme is declared on the whole `Authorization` header: in
+/// Swagger UI, enter `ApiKey <key>` as the value.
+#[derive(SecurityScheme)]
+#[oai(
+    rename = "polka_api_key",
+    ty = "api_key",
+    key_name = "Authorization",
+    key_in = "header",
+    checker = "check_polka_key"
+)]
+pub struct PolkaKey(pub ());
+
+fn state(req: &Request) -> Result<&AppState, ApiError> {
+    req.data::<AppState>()
+        .ok_or_else(|| ApiError::internal("AppState is not attached to the route"))
+}
+
+async fn check_access_token(req: &Request, bearer: Bearer) -> poem::Result<Uuid> {
+    Ok(state(req)?.access_tokens.verify(&bearer.token)?)
+}
+
+/// Only the token's shape is checked here; whether it is live is the database's call,
+/// made by the operation itself.
+async fn check_refresh_token(_req: &Request, bearer: Bearer) -> poem::Result<RefreshToken> {
+    RefreshToken::parse(&bearer.token).ok_or_else(|| ApiError::Unauthorized("Invalid refresh token").into())
+}
+
+async fn check_polka_key(req: &Request, header: ApiKey) -> poem::Result<()> {
+    let expected = state(req)?.polka_key.expose();
+    let given = header.key.strip_prefix("ApiKey ").unwrap_or_default();
+    // Comparing digests keeps the comparison constant-time even in the key's length.
+    let matches: bool = Sha256::digest(given).ct_eq(&Sha256::digest(expected)).into();
+    if given.is_empty() || !matches {
+        return Err(ApiError::Unauthorized("Invalid API key").into());
+    }
+    Ok(())
+}

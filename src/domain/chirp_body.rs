@@ -1,0 +1,124 @@
+use super::Invalid;
+
+/// The longest chirp, counted in Unicode scalar values (what a person sees as
+/// characters in almost every case), not bytes.
+pub const CHIRP_MAX_CHARS: usize = 140;
+
+const PROFANE: [&str; 3] = ["kerfuffle", "sharbert", "fornax"];
+const CENSORED: &str = "****";
+
+/// A chirp's text: non-blank, at most 140 characters as written, with profane
+/// words replaced by `****` and every other character, spacing included, kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChirpBody(String);
+
+impl ChirpBody {
+    pub fn parse(input: &str) -> Result<Self, Invalid> {
+        if input.trim().is_empty() {
+            return Err(Invalid("Chirp is empty"));
+        }
+        // The limit applies to what the author wrote, before censoring shortens it.
+        if input.chars().count() > CHIRP_MAX_CHARS {
+            return Err(Invalid("Chirp is too long"));
+        }
+        Ok(Self(censor(input)))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Walks the text as alternating runs of whitespace and words, copying whitespace
+/// verbatim and censoring each word.
+fn censor(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while !rest.is_empty() {
+        let space_end = rest.find(|c: char| !c.is_whitespace()).unwrap_or(rest.len());
+        let (space, after) = rest.split_at(space_end);
+        out.push_str(space);
+        let word_end = after.find(char::is_whitespace).unwrap_or(after.len());
+        let (word, after) = after.split_at(word_end);
+        censor_word(word, &mut out);
+        rest = after;
+    }
+    out
+}
+
+/// Punctuation stuck to either end of a word does not hide it: `Fornax!` becomes `****!`.
+fn censor_word(word: &str, out: &mut String) {
+    let is_edge = |c: char| !c.is_alphanumeric();
+    let core = word.trim_matches(is_edge);
+    if !PROFANE.contains(&core.to_lowercase().as_str()) {
+        out.push_str(word);
+        return;
+    }
+    let start = word.len() - word.trim_start_matches(is_edge).len();
+    out.push_str(&word[..start]);
+    out.push_str(CENSORED);
+    out.push_str(&word[start + core.len()..]);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cleaned(text: &str) -> String {
+        ChirpBody::parse(text).unwrap().as_str().to_owned()
+    }
+
+    #[test]
+    fn counts_characters_not_bytes() {
+        assert!(
+            ChirpBody::parse(&"é".repeat(140)).is_ok(),
+            "140 two-byte characters fit"
+        );
+        assert_eq!(ChirpBody::parse(&"é".repeat(141)), Err(Invalid("Chirp is too long")));
+        assert!(ChirpBody::parse(&"a".repeat(140)).is_ok());
+        assert_eq!(ChirpBody::parse(&"a".repeat(141)), Err(Invalid("Chirp is too long")));
+        assert!(
+            ChirpBody::parse(&"🐦".repeat(140)).is_ok(),
+            "140 four-byte characters fit"
+        );
+    }
+
+    #[test]
+    fn refuses_empty_and_blank_chirps() {
+        assert_eq!(ChirpBody::parse(""), Err(Invalid("Chirp is empty")));
+        assert_eq!(ChirpBody::parse(" \n\t "), Err(Invalid("Chirp is empty")));
+    }
+
+    #[test]
+    fn length_is_judged_before_censoring() {
+        let text = format!("{} kerfuffle", "a".repeat(131));
+        assert_eq!(text.chars().count(), 141);
+        assert!(ChirpBody::parse(&text).is_err());
+    }
+
+    #[test]
+    fn censors_profanity_in_any_case() {
+        assert_eq!(cleaned("I had a kerfuffle today"), "I had a **** today");
+        assert_eq!(cleaned("KERFUFFLE Sharbert fOrNaX"), "**** **** ****");
+    }
+
+    #[test]
+    fn punctuation_does_not_hide_profanity() {
+        assert_eq!(cleaned("Fornax!"), "****!");
+        assert_eq!(cleaned("(sharbert), \"kerfuffle?\""), "(****), \"****?\"");
+        assert_eq!(cleaned("¡fornax!🙂"), "¡****!🙂");
+    }
+
+    #[test]
+    fn keeps_other_text_and_spacing_exactly() {
+        assert_eq!(
+            cleaned("  two  spaces\tand\na kerfuffle  "),
+            "  two  spaces\tand\na ****  "
+        );
+        assert_eq!(
+            cleaned("kerfuffles and sharbert-fornax stay"),
+            "kerfuffles and sharbert-fornax stay"
+        );
+        assert_eq!(cleaned("naïve café"), "naïve café");
+    }
+}

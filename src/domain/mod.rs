@@ -1,0 +1,14 @@
+//! Values that are valid by construction: handlers and queries only ever see these.
+
+mod chirp_body;
+mod email;
+mod password;
+
+pub use chirp_body::{CHIRP_MAX_CHARS, ChirpBody};
+pub use email::Email;
+pub use password::Password;
+
+/// Why a client-supplied value was refused; the message is safe to show the client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Invalid(pub &'static str);

@@ -1,0 +1,111 @@
+//! Assembling the app: routes, middleware, and the server that runs them.
+
+use std::{
+    io,
+    net::SocketAddr,
+    path::{Path, PathBuf},
+    sync::atomic::Ordering,
+    time::Duration,
+};
+
+use poem::{
+    Endpoint, EndpointExt, Route,
+    endpoint::StaticFilesEndpoint,
+    listener::{Acceptor, Listener, TcpAcceptor, TcpListener},
+    middleware::Tracing,
+};
+
+use crate::{
+    api,
+    error::{json_errors, limit_body},
+    state::AppState,
+};
+
+/// In-flight requests get this long to finish after a shutdown signal.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// Every route: the API, its spec and Swagger UI, and the web app under `/app/`.
+pub fn app(state: AppState, max_body_bytes: usize) -> impl Endpoint {
+    let api = api::service();
+    let hits = state.hits.clone();
+    let web_app = StaticFilesEndpoint::new(static_dir())
+        .index_file("index.html")
+        .before(move |req| {
+            let hits = hits.clone();
+            async move {
+                hits.fetch_add(1, Ordering::Relaxed);
+                Ok(req)
+            }
+        });
+    Route::new()
+        .at("/openapi.json", api.spec_endpoint())
+        .at("/openapi.yaml", api.spec_endpoint_yaml())
+        .nest("/docs", api.swagger_ui())
+        .nest("/app", web_app)
+        .nest("/", api)
+        .around(move |ep, req| limit_body(ep, req, max_body_bytes))
+        .around(json_errors)
+        .data(state)
+        .with(Tracing)
+}
+
+/// `static/` in the working directory, else the one in the source tree (for a binary run
+/// from elsewhere during development).
+fn static_dir() -> PathBuf {
+    let local = Path::new("static");
+    if local.is_dir() {
+        local.to_path_buf()
+    } else {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("static")
+    }
+}
+
+/// A bound listener and the app it will serve.
+pub struct Server {
+    acceptor: TcpAcceptor,
+    state: AppState,
+    max_body_bytes: usize,
+}
+
+impl Server {
+    pub async fn bind(addr: impl Into<String>, state: AppState, max_body_bytes: usize) -> io::Result<Self> {
+        let acceptor = TcpListener::bind(addr.into()).into_acceptor().await?;
+        Ok(Self {
+            acceptor,
+            state,
+            max_body_bytes,
+        })
+    }
+
+    pub fn local_addr(&self) -> Option<SocketAddr> {
+        self.acceptor
+            .local_addr()
+            .first()
+            .and_then(|addr| addr.as_socket_addr().copied())
+    }
+
+    /// Serves until `shutdown` completes, then stops accepting and lets in-flight
+    /// requests finish (for at most [`SHUTDOWN_GRACE`]).
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send) -> io::Result<()> {
+        poem::Server::new_with_acceptor(self.acceptor)
+            .run_with_graceful_shutdown(app(self.state, self.max_body_bytes), shutdown, Some(SHUTDOWN_GRACE))
+            .await
+    }
+}
+
+/// Completes on SIGINT (Ctrl-C) or SIGTERM.
+pub async fn shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut terminate = signal(SignalKind::terminate()).ok();
+    let sigterm = async {
+        match terminate.as_mut() {
+            Some(term) => drop(term.recv().await),
+            None => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = sigterm => {}
+    }
+    tracing::info!("shutdown signal received: finishing in-flight requests");
+}

@@ -1,0 +1,34 @@
+use std::sync::{Arc, atomic::AtomicU64};
+
+use sqlx::PgPool;
+
+use crate::{
+    auth::{AccessTokens, PasswordHasher},
+    config::{Config, Platform, Secret},
+};
+
+/// Everything a request needs; cheap to clone (every field is shared).
+#[derive(Clone)]
+pub struct AppState {
+    pub db: PgPool,
+    pub passwords: PasswordHasher,
+    pub access_tokens: Arc<AccessTokens>,
+    pub polka_key: Arc<Secret>,
+    pub platform: Platform,
+    /// Requests served under `/app/` since start or the last reset.
+    pub hits: Arc<AtomicU64>,
+}
+
+impl AppState {
+    pub fn new(config: &Config, db: PgPool) -> Result<Self, argon2::password_hash::Error> {
+        let ttl = chrono::Duration::from_std(config.access_token_ttl).unwrap_or(chrono::Duration::MAX);
+        Ok(Self {
+            db,
+            passwords: PasswordHasher::new(config.hash_params)?,
+            access_tokens: Arc::new(AccessTokens::new(&config.jwt_secret, ttl)),
+            polka_key: Arc::new(config.polka_key.clone()),
+            platform: config.platform,
+            hits: Arc::default(),
+        })
+    }
+}
