@@ -1,0 +1,244 @@
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::helpers::{assert_timestamp, error_message, json_body, spawn_app};
+
+fn ids(list: &Value) -> Vec<String> {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn posting_returns_the_stored_chirp_with_its_real_author() {
+    let app = spawn_app().await;
+    let session = app.user().await;
+    let chirp = app.chirp(&session, "I'm the one who knocks!").await;
+    let mut keys: Vec<&str> = chirp.as_object().unwrap().keys().map(String::as_str).collect();
+    keys.sort_unstable();
+    assert_eq!(keys, ["body", "created_at", "id", "updated_at", "user_id"]);
+    assert_eq!(chirp["body"], "I'm the one who knocks!");
+    assert_eq!(chirp["user_id"], session.user_id.to_string());
+    assert_timestamp(&chirp["created_at"]);
+
+    let resp = app
+        .get(&format!("/api/chirps/{}", chirp["id"].as_str().unwrap()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(json_body(resp, StatusCode::OK).await, chirp);
+}
+
+#[tokio::test]
+async fn the_limit_is_140_characters_not_bytes() {
+    let app = spawn_app().await;
+    let session = app.user().await;
+    let fits = "é".repeat(140);
+    assert_eq!(app.chirp(&session, &fits).await["body"], fits.as_str());
+
+    for too_long in ["é".repeat(141), "a".repeat(141)] {
+        let resp = app
+            .post("/api/chirps")
+            .bearer_auth(&session.token)
+            .json(&json!({"body": too_long}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(error_message(resp, StatusCode::BAD_REQUEST).await, "Chirp is too long");
+    }
+    for empty in ["", "   "] {
+        let resp = app
+            .post("/api/chirps")
+            .bearer_auth(&session.token)
+            .json(&json!({"body": empty}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(error_message(resp, StatusCode::BAD_REQUEST).await, "Chirp is empty");
+    }
+    for malformed in [r#"{"body": 42}"#, r#"{}"#, "{"] {
+        let resp = app
+            .post("/api/chirps")
+            .bearer_auth(&session.token)
+            .header("content-type", "application/json")
+            .body(malformed)
+            .send()
+            .await
+            .unwrap();
+        error_message(resp, StatusCode::BAD_REQUEST).await;
+    }
+    let count: i64 = sqlx::query_scalar("select count(*) from chirps")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(count, 1);
+}
+
+#[tokio::test]
+async fn profanity_is_censored_keeping_everything_else() {
+    let app = spawn_app().await;
+    let session = app.user().await;
+    let chirp = app
+        .chirp(&session, "  What a KERFUFFLE,\tsharbert!  Fornax? kerfuffles stay ")
+        .await;
+    assert_eq!(chirp["body"], "  What a ****,\t****!  ****? kerfuffles stay ");
+}
+
+#[tokio::test]
+async fn posting_requires_an_access_token() {
+    let app = spawn_app().await;
+    let resp = app
+        .post("/api/chirps")
+        .json(&json!({"body": "anonymous"}))
+        .send()
+        .await
+        .unwrap();
+    error_message(resp, StatusCode::UNAUTHORIZED).await;
+}
+
+#[tokio::test]
+async fn the_list_is_oldest_first_by_default_and_newest_first_on_request() {
+    let app = spawn_app().await;
+    let session = app.user().await;
+    let mut posted = Vec::new();
+    for n in 0..4 {
+        posted.push(
+            app.chirp(&session, &format!("chirp {n}")).await["id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    let asc = json_body(app.get("/api/chirps").send().await.unwrap(), StatusCode::OK).await;
+    assert_eq!(ids(&asc), posted);
+    let explicit = json_body(app.get("/api/chirps?sort=asc").send().await.unwrap(), StatusCode::OK).await;
+    assert_eq!(ids(&explicit), posted);
+    let desc = json_body(app.get("/api/chirps?sort=desc").send().await.unwrap(), StatusCode::OK).await;
+    posted.reverse();
+    assert_eq!(ids(&desc), posted);
+}
+
+#[tokio::test]
+async fn chirps_posted_at_the_same_instant_are_ordered_by_id() {
+    let app = spawn_app().await;
+    let session = app.user().await;
+    for n in 0..5 {
+        app.chirp(&session, &format!("tie {n}")).await;
+    }
+    sqlx::query("update chirps set created_at = '2026-01-01T00:00:00Z'")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let mut by_id: Vec<String> = sqlx::query_scalar::<_, Uuid>("select id from chirps")
+        .fetch_all(&app.db)
+        .await
+        .unwrap()
+        .iter()
+        .map(Uuid::to_string)
+        .collect();
+    by_id.sort();
+    for _ in 0..3 {
+        let asc = json_body(app.get("/api/chirps").send().await.unwrap(), StatusCode::OK).await;
+        assert_eq!(ids(&asc), by_id);
+    }
+    let desc = json_body(app.get("/api/chirps?sort=desc").send().await.unwrap(), StatusCode::OK).await;
+    by_id.reverse();
+    assert_eq!(ids(&desc), by_id);
+}
+
+#[tokio::test]
+async fn author_id_filters_to_one_author() {
+    let app = spawn_app().await;
+    let (walt, jesse) = (app.user().await, app.user().await);
+    let w1 = app.chirp(&walt, "walt 1").await;
+    app.chirp(&jesse, "jesse 1").await;
+    let w2 = app.chirp(&walt, "walt 2").await;
+
+    let resp = app
+        .get(&format!("/api/chirps?author_id={}&sort=desc", walt.user_id))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(json_body(resp, StatusCode::OK).await, json!([w2, w1]));
+    let resp = app
+        .get(&format!("/api/chirps?author_id={}", Uuid::new_v4()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(json_body(resp, StatusCode::OK).await, json!([]));
+}
+
+#[tokio::test]
+async fn malformed_list_parameters_get_400() {
+    let app = spawn_app().await;
+    for query in ["author_id=walt", "author_id=", "sort=sideways", "sort=DESC"] {
+        let resp = app.get(&format!("/api/chirps?{query}")).send().await.unwrap();
+        assert_eq!(resp.status(), StatusCode::BAD_REQUEST, "{query}");
+        error_message(resp, StatusCode::BAD_REQUEST).await;
+    }
+}
+
+#[tokio::test]
+async fn getting_a_chirp_that_does_not_exist_is_404_and_a_malformed_id_400() {
+    let app = spawn_app().await;
+    let resp = app
+        .get(&format!("/api/chirps/{}", Uuid::new_v4()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error_message(resp, StatusCode::NOT_FOUND).await, "Chirp not found");
+    let resp = app.get("/api/chirps/not-a-uuid").send().await.unwrap();
+    error_message(resp, StatusCode::BAD_REQUEST).await;
+}
+
+#[tokio::test]
+async fn authors_delete_their_own_chirps() {
+    let app = spawn_app().await;
+    let session = app.user().await;
+    let chirp = app.chirp(&session, "soon gone").await;
+    let path = format!("/api/chirps/{}", chirp["id"].as_str().unwrap());
+
+    let resp = app.delete(&path).bearer_auth(&session.token).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    assert!(resp.bytes().await.unwrap().is_empty());
+    let resp = app.get(&path).send().await.unwrap();
+    error_message(resp, StatusCode::NOT_FOUND).await;
+    let resp = app.delete(&path).bearer_auth(&session.token).send().await.unwrap();
+    error_message(resp, StatusCode::NOT_FOUND).await;
+}
+
+#[tokio::test]
+async fn nobody_deletes_someone_elses_chirp() {
+    let app = spawn_app().await;
+    let (author, other) = (app.user().await, app.user().await);
+    let chirp = app.chirp(&author, "mine").await;
+    let path = format!("/api/chirps/{}", chirp["id"].as_str().unwrap());
+
+    let resp = app.delete(&path).bearer_auth(&other.token).send().await.unwrap();
+    assert_eq!(
+        error_message(resp, StatusCode::FORBIDDEN).await,
+        "You can only delete your own chirps"
+    );
+    let resp = app.delete(&path).send().await.unwrap();
+    error_message(resp, StatusCode::UNAUTHORIZED).await;
+    let resp = app
+        .delete(&path)
+        .bearer_auth(&author.refresh_token)
+        .send()
+        .await
+        .unwrap();
+    error_message(resp, StatusCode::UNAUTHORIZED).await;
+    let resp = app
+        .delete("/api/chirps/not-a-uuid")
+        .bearer_auth(&author.token)
+        .send()
+        .await
+        .unwrap();
+    error_message(resp, StatusCode::BAD_REQUEST).await;
+
+    let resp = app.get(&path).send().await.unwrap();
+    assert_eq!(json_body(resp, StatusCode::OK).await, chirp, "still there");
+}

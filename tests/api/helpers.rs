@@ -1,0 +1,312 @@
+//! A real server on a loopback port over a real PostgreSQL: a fresh, migrated database
+//! per test, on the server `DATABASE_URL` names or else on one throwaway cluster per run.
+
+use std::time::Duration;
+
+use chirpy::{config::Config, db, embedded_pg::EmbeddedPostgres, startup::Server, state::AppState};
+use reqwest::{Response, StatusCode};
+use serde_json::{Value, json};
+use sqlx::{Connection, PgConnection, PgPool, postgres::PgConnectOptions};
+use tokio::sync::OnceCell;
+use uuid::Uuid;
+
+pub const JWT_SECRET: &str = "test-jwt-secret-0123456789abcdef";
+pub const POLKA_KEY: &str = "test-polka-key";
+
+/// Where test databases are created, and whether they are ours to drop afterwards.
+struct DatabaseServer {
+    options: PgConnectOptions,
+    /// A URL for the server, for programs that take one; its database name is replaced.
+    url: String,
+    shared: bool,
+    _cluster: Option<EmbeddedPostgres>,
+}
+
+static SERVER: OnceCell<DatabaseServer> = OnceCell::const_new();
+
+async fn database_server() -> &'static DatabaseServer {
+    SERVER
+        .get_or_init(|| async {
+            match std::env::var("DATABASE_URL").ok().filter(|url| !url.is_empty()) {
+                Some(url) => DatabaseServer {
+                    options: url.parse().expect("DATABASE_URL is not a valid PostgreSQL URL"),
+                    url,
+                    shared: true,
+                    _cluster: None,
+                },
+                None => {
+                    let cluster = EmbeddedPostgres::start_throwaway().expect("starting a throwaway PostgreSQL");
+                    DatabaseServer {
+                        options: cluster.connect_options("postgres"),
+                        url: cluster.url("postgres"),
+                        shared: false,
+                        _cluster: Some(cluster),
+                    }
+                }
+            }
+        })
+        .await
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    /// The test's own database, for looking behind the API.
+    pub db: PgPool,
+    database: String,
+}
+
+/// A new, empty database on the test server, as a URL (for running the real binary).
+/// Migrating it is left to whoever uses it.
+pub async fn fresh_database_url() -> String {
+    let server = database_server().await;
+    let database = format!("chirpy_test_{}", Uuid::new_v4().simple());
+    db::create_database_if_missing(&server.options, &database)
+        .await
+        .expect("creating a test database");
+    let (base, query) = server
+        .url
+        .split_once('?')
+        .map_or((server.url.as_str(), None), |(b, q)| (b, Some(q)));
+    let (server_part, _) = base.rsplit_once('/').expect("a URL with a database path");
+    match query {
+        Some(query) => format!("{server_part}/{database}?{query}"),
+        None => format!("{server_part}/{database}"),
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Starts the app with the test configuration as adjusted by `adjust`.
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
+    let server = database_server().await;
+    let database = format!("chirpy_test_{}", Uuid::new_v4().simple());
+    db::create_database_if_missing(&server.options, &database)
+        .await
+        .expect("creating the test database");
+    let db = db::connect(server.options.clone().database(&database))
+        .await
+        .expect("connecting to the test database");
+    db::MIGRATOR.run(&db).await.expect("migrating the test database");
+
+    let mut config = Config::from_lookup(|name| {
+        let value = match name {
+            "PLATFORM" => "dev",
+            "JWT_SECRET" => JWT_SECRET,
+            "POLKA_KEY" => POLKA_KEY,
+            _ => return None,
+        };
+        Some(value.to_owned())
+    })
+    .expect("test configuration");
+    adjust(&mut config);
+    let state = AppState::new(&config, db.clone()).expect("app state");
+    let server = Server::bind("127.0.0.1:0", state, config.max_body_bytes)
+        .await
+        .expect("binding a port");
+    let addr = server.local_addr().expect("a socket address");
+    tokio::spawn(server.run_until(std::future::pending()));
+
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap();
+    TestApp {
+        base: format!("http://{addr}"),
+        client,
+        db,
+        database,
+    }
+}
+
+/// On a shared server (`DATABASE_URL`), each test removes its database; a throwaway
+/// cluster is deleted whole when the run ends.
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let database = self.database.clone();
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async {
+                let server = database_server().await;
+                if !server.shared {
+                    return;
+                }
+                if let Ok(mut conn) = PgConnection::connect_with(&server.options).await {
+                    let drop = format!("drop database if exists \"{database}\" with (force)");
+                    let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(drop)).execute(&mut conn).await;
+                }
+            });
+        })
+        .join()
+        .ok();
+    }
+}
+
+/// A logged-in user.
+pub struct Session {
+    pub user_id: Uuid,
+    pub email: String,
+    pub password: String,
+    pub token: String,
+    pub refresh_token: String,
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub fn get(&self, path: &str) -> reqwest::RequestBuilder {
+        self.client.get(self.url(path))
+    }
+
+    pub fn post(&self, path: &str) -> reqwest::RequestBuilder {
+        self.client.post(self.url(path))
+    }
+
+    pub fn put(&self, path: &str) -> reqwest::RequestBuilder {
+        self.client.put(self.url(path))
+    }
+
+    pub fn delete(&self, path: &str) -> reqwest::RequestBuilder {
+        self.client.delete(self.url(path))
+    }
+
+    pub async fn signup(&self, email: &str, password: &str) -> Value {
+        let resp = self
+            .post("/api/users")
+            .json(&json!({"email": email, "password": password}))
+            .send()
+            .await
+            .unwrap();
+        json_body(resp, StatusCode::CREATED).await
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> Session {
+        let resp = self
+            .post("/api/login")
+            .json(&json!({"email": email, "password": password}))
+            .send()
+            .await
+            .unwrap();
+        let body = json_body(resp, StatusCode::OK).await;
+        Session {
+            user_id: body["id"].as_str().unwrap().parse().unwrap(),
+            email: email.to_owned(),
+            password: password.to_owned(),
+            token: body["token"].as_str().unwrap().to_owned(),
+            refresh_token: body["refresh_token"].as_str().unwrap().to_owned(),
+        }
+    }
+
+    /// Signs up a fresh user and logs them in.
+    pub async fn user(&self) -> Session {
+        let email = format!("user-{}@example.com", Uuid::new_v4().simple());
+        self.signup(&email, "correct horse battery staple").await;
+        self.login(&email, "correct horse battery staple").await
+    }
+
+    pub async fn chirp(&self, session: &Session, body: &str) -> Value {
+        let resp = self
+            .post("/api/chirps")
+            .bearer_auth(&session.token)
+            .json(&json!({"body": body}))
+            .send()
+            .await
+            .unwrap();
+        json_body(resp, StatusCode::CREATED).await
+    }
+}
+
+/// Asserts the status and a JSON body, and returns the body.
+pub async fn json_body(resp: Response, status: StatusCode) -> Value {
+    let actual = resp.status();
+    let content_type = header(&resp, "content-type");
+    let text = resp.text().await.unwrap();
+    assert_eq!(actual, status, "body: {text}");
+    assert_eq!(content_type, "application/json; charset=utf-8", "body: {text}");
+    serde_json::from_str(&text).unwrap_or_else(|err| panic!("not JSON ({err}): {text}"))
+}
+
+/// Asserts a contract error: the status, a JSON content type, and a body that is exactly
+/// `{"error": "<non-empty message>"}`. Returns the message.
+pub async fn error_message(resp: Response, status: StatusCode) -> String {
+    let body = json_body(resp, status).await;
+    let object = body.as_object().unwrap_or_else(|| panic!("not an object: {body}"));
+    assert_eq!(object.len(), 1, "only `error` expected: {body}");
+    let message = object["error"]
+        .as_str()
+        .unwrap_or_else(|| panic!("`error` is not a string: {body}"));
+    assert!(!message.is_empty());
+    message.to_owned()
+}
+
+pub fn header(resp: &Response, name: &str) -> String {
+    resp.headers()
+        .get(name)
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default()
+}
+
+/// `2026-11-24T06:47:53.382250Z`: UTC, microseconds, `Z`.
+pub fn assert_timestamp(value: &Value) {
+    let text = value
+        .as_str()
+        .unwrap_or_else(|| panic!("timestamp is not a string: {value}"));
+    let shape: String = text.chars().map(|c| if c.is_ascii_digit() { '9' } else { c }).collect();
+    assert_eq!(shape, "9999-99-99T99:99:99.999999Z", "{text}");
+    assert!(chrono::DateTime::parse_from_rfc3339(text).is_ok(), "{text}");
+}
+
+/// Signs `claims` as a JWT the way an attacker might: any algorithm, any key.
+pub fn sign(claims: &Value, algorithm: jsonwebtoken::Algorithm, secret: &str) -> String {
+    let header = jsonwebtoken::Header::new(algorithm);
+    jsonwebtoken::encode(
+        &header,
+        claims,
+        &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .unwrap()
+}
+
+/// An unsigned token (`alg: none`), which must never be accepted.
+pub fn unsigned(claims: &Value) -> String {
+    format!(
+        "{}.{}.",
+        base64url(br#"{"alg":"none","typ":"JWT"}"#),
+        base64url(claims.to_string().as_bytes())
+    )
+}
+
+fn base64url(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
+        for i in 0..=chunk.len() {
+            out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+        }
+    }
+    out
+}
+
+/// Sends raw bytes over TCP, for requests an HTTP client will not make. Returns the status.
+pub async fn raw_request(app: &TestApp, request: &[u8]) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = app.base.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream.write_all(request).await.unwrap();
+    let mut response = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut response)).await;
+    let text = String::from_utf8_lossy(&response).into_owned();
+    let status = text.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    (status, text)
+}

@@ -1,0 +1,11 @@
+//! Chirpy over HTTP against a real PostgreSQL: one binary, one fresh database per test.
+
+mod admin;
+mod binary;
+mod chirps;
+mod helpers;
+mod sessions;
+mod spec;
+mod static_files;
+mod users;
+mod webhooks;
