@@ -54,20 +54,24 @@ pub enum ConfigError {
     Invalid { name: &'static str, reason: String },
 }
 
+/// Adds the variables of `.env`, if there is one, to the environment; variables already
+/// set win. Called before logging starts, so `RUST_LOG` may be set there too.
+pub fn load_dotenv() -> Result<(), ConfigError> {
+    match dotenvy::dotenv() {
+        Err(err) if !err.not_found() => Err(ConfigError::Invalid {
+            name: ".env",
+            reason: err.to_string(),
+        }),
+        _ => Ok(()),
+    }
+}
+
 pub const DEV_JWT_SECRET: &str = "chirpy-dev-jwt-secret-do-not-use-in-production";
 pub const DEV_POLKA_KEY: &str = "chirpy-dev-polka-key";
 
 impl Config {
-    /// Reads `.env` if present, then the process environment.
+    /// Reads the process environment (after [`load_dotenv`]).
     pub fn from_env() -> Result<Self, ConfigError> {
-        if let Err(err) = dotenvy::dotenv()
-            && !err.not_found()
-        {
-            return Err(ConfigError::Invalid {
-                name: ".env",
-                reason: err.to_string(),
-            });
-        }
         Self::from_lookup(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
     }
 

@@ -1,6 +1,9 @@
 use std::process::ExitCode;
 
-use chirpy::{config::Config, telemetry};
+use chirpy::{
+    config::{self, Config},
+    telemetry,
+};
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -9,8 +12,10 @@ async fn main() -> ExitCode {
         print!("{}", chirpy::api::service().spec_yaml());
         return ExitCode::SUCCESS;
     }
+    // `.env` first, so a RUST_LOG there shapes logging too.
+    let dotenv = config::load_dotenv();
     telemetry::init();
-    let outcome = match Config::from_env() {
+    let outcome = match dotenv.and_then(|()| Config::from_env()) {
         Ok(config) => chirpy::run(config).await,
         Err(err) => Err(err.into()),
     };
