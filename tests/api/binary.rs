@@ -6,7 +6,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use crate::helpers::fresh_database_url;
+use crate::helpers::TestDatabase;
 
 /// The binary with a clean environment: no `.env` (it runs in a temp dir) and none of
 /// the developer's own settings.
@@ -36,10 +36,10 @@ fn outside_dev_a_missing_secret_stops_startup_naming_it() {
 
 #[tokio::test]
 async fn sigterm_stops_the_server_gracefully_with_exit_code_0() {
-    let url = fresh_database_url().await;
+    let database = TestDatabase::create().await;
     let mut child = chirpy()
         .envs([
-            ("DATABASE_URL", url.as_str()),
+            ("DATABASE_URL", database.url()),
             ("PLATFORM", "dev"),
             ("PORT", "0"),
             ("RUST_LOG", "info"),

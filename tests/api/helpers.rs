@@ -53,25 +53,80 @@ pub struct TestApp {
     pub client: reqwest::Client,
     /// The test's own database, for looking behind the API.
     pub db: PgPool,
-    database: String,
+    _database: TestDatabase,
 }
 
-/// A new, empty database on the test server, as a URL (for running the real binary).
-/// Migrating it is left to whoever uses it.
-pub async fn fresh_database_url() -> String {
-    let server = database_server().await;
-    let database = format!("chirpy_test_{}", Uuid::new_v4().simple());
-    db::create_database_if_missing(&server.options, &database)
-        .await
-        .expect("creating a test database");
-    let (base, query) = server
-        .url
-        .split_once('?')
-        .map_or((server.url.as_str(), None), |(b, q)| (b, Some(q)));
-    let (server_part, _) = base.rsplit_once('/').expect("a URL with a database path");
-    match query {
-        Some(query) => format!("{server_part}/{database}?{query}"),
-        None => format!("{server_part}/{database}"),
+/// A database of the test's own, created empty. On a shared server (`DATABASE_URL`) it is
+/// dropped with this guard; a throwaway cluster is deleted whole when the run ends.
+pub struct TestDatabase {
+    pub name: String,
+    options: PgConnectOptions,
+    url: String,
+}
+
+impl TestDatabase {
+    pub async fn create() -> Self {
+        let server = database_server().await;
+        let name = format!("chirpy_test_{}", Uuid::new_v4().simple());
+        db::create_database_if_missing(&server.options, &name)
+            .await
+            .expect("creating a test database");
+        let (base, query) = server
+            .url
+            .split_once('?')
+            .map_or((server.url.as_str(), None), |(b, q)| (b, Some(q)));
+        let (server_part, _) = base.rsplit_once('/').expect("a URL with a database path");
+        let url = match query {
+            Some(query) => format!("{server_part}/{name}?{query}"),
+            None => format!("{server_part}/{name}"),
+        };
+        Self {
+            options: server.options.clone().database(&name),
+            name,
+            url,
+        }
+    }
+
+    /// For programs that take a URL, such as the real binary.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    pub async fn migrated_pool(&self) -> PgPool {
+        let pool = db::connect(self.options.clone())
+            .await
+            .expect("connecting to the test database");
+        db::MIGRATOR.run(&pool).await.expect("migrating the test database");
+        pool
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let name = self.name.clone();
+        // Drop runs inside the test's runtime, which cannot be blocked on: use a thread.
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async {
+                let server = database_server().await;
+                if !server.shared {
+                    return Ok(());
+                }
+                let mut conn = PgConnection::connect_with(&server.options).await?;
+                let statement = format!("drop database if exists \"{name}\" with (force)");
+                sqlx::raw_sql(sqlx::AssertSqlSafe(statement))
+                    .execute(&mut conn)
+                    .await
+                    .map(drop)
+            })
+        })
+        .join();
+        if let Ok(Err(err)) = dropped {
+            eprintln!("could not drop test database {}: {err}", self.name);
+        }
     }
 }
 
@@ -81,15 +136,8 @@ pub async fn spawn_app() -> TestApp {
 
 /// Starts the app with the test configuration as adjusted by `adjust`.
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
-    let server = database_server().await;
-    let database = format!("chirpy_test_{}", Uuid::new_v4().simple());
-    db::create_database_if_missing(&server.options, &database)
-        .await
-        .expect("creating the test database");
-    let db = db::connect(server.options.clone().database(&database))
-        .await
-        .expect("connecting to the test database");
-    db::MIGRATOR.run(&db).await.expect("migrating the test database");
+    let database = TestDatabase::create().await;
+    let db = database.migrated_pool().await;
 
     let mut config = Config::from_lookup(|name| {
         let value = match name {
@@ -117,33 +165,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
         base: format!("http://{addr}"),
         client,
         db,
-        database,
-    }
-}
-
-/// On a shared server (`DATABASE_URL`), each test removes its database; a throwaway
-/// cluster is deleted whole when the run ends.
-impl Drop for TestApp {
-    fn drop(&mut self) {
-        let database = self.database.clone();
-        std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            runtime.block_on(async {
-                let server = database_server().await;
-                if !server.shared {
-                    return;
-                }
-                if let Ok(mut conn) = PgConnection::connect_with(&server.options).await {
-                    let drop = format!("drop database if exists \"{database}\" with (force)");
-                    let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(drop)).execute(&mut conn).await;
-                }
-            });
-        })
-        .join()
-        .ok();
+        _database: database,
     }
 }
 
