@@ -3,13 +3,6 @@ use reqwest::StatusCode;
 
 use crate::helpers::{error_message, header, spawn_app, spawn_app_with};
 
-async fn count(app: &crate::helpers::TestApp, table: &str) -> i64 {
-    sqlx::query_scalar(sqlx::AssertSqlSafe(format!("select count(*) from {table}")))
-        .fetch_one(&app.db)
-        .await
-        .unwrap()
-}
-
 #[tokio::test]
 async fn healthz_says_ok_in_plain_text() {
     let app = spawn_app().await;
@@ -56,16 +49,11 @@ async fn reset_in_dev_deletes_every_user_with_their_chirps_and_tokens_and_zeroes
     let resp = app.post("/admin/reset").send().await.unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
     for table in ["users", "chirps", "refresh_tokens"] {
-        assert_eq!(count(&app, table).await, 0, "{table}");
+        assert_eq!(app.count(table).await, 0, "{table}");
     }
     let html = app.get("/admin/metrics").send().await.unwrap().text().await.unwrap();
     assert!(html.contains("visited 0 times"), "{html}");
-    let resp = app
-        .post("/api/refresh")
-        .bearer_auth(&session.refresh_token)
-        .send()
-        .await
-        .unwrap();
+    let resp = app.refresh(&session.refresh_token).await;
     error_message(resp, StatusCode::UNAUTHORIZED).await;
 }
 
@@ -81,8 +69,8 @@ async fn reset_outside_dev_is_forbidden_and_deletes_nothing() {
         error_message(resp, StatusCode::FORBIDDEN).await,
         "Reset is only allowed when PLATFORM=dev"
     );
-    assert_eq!(count(&app, "users").await, 1);
-    assert_eq!(count(&app, "chirps").await, 1);
+    assert_eq!(app.count("users").await, 1);
+    assert_eq!(app.count("chirps").await, 1);
     let html = app.get("/admin/metrics").send().await.unwrap().text().await.unwrap();
     assert!(html.contains("visited 1 times"), "{html}");
 }

@@ -70,10 +70,7 @@ async fn the_limit_is_140_characters_not_bytes() {
             .unwrap();
         error_message(resp, StatusCode::BAD_REQUEST).await;
     }
-    let count: i64 = sqlx::query_scalar("select count(*) from chirps")
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
+    let count: i64 = app.count("chirps").await;
     assert_eq!(count, 1);
 }
 

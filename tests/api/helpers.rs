@@ -233,6 +233,41 @@ impl TestApp {
         self.login(&email, "correct horse battery staple").await
     }
 
+    pub async fn refresh(&self, refresh_token: &str) -> Response {
+        self.post("/api/refresh")
+            .bearer_auth(refresh_token)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn revoke(&self, refresh_token: &str) -> Response {
+        self.post("/api/revoke")
+            .bearer_auth(refresh_token)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// A Polka call with the given `Authorization` header value.
+    pub async fn webhook(&self, authorization: &str, body: &Value) -> Response {
+        self.post("/api/polka/webhooks")
+            .header("authorization", authorization)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Rows in `table` of this test's database.
+    pub async fn count(&self, table: &str) -> i64 {
+        let query = format!("select count(*) from {table}");
+        sqlx::query_scalar(sqlx::AssertSqlSafe(query))
+            .fetch_one(&self.db)
+            .await
+            .unwrap()
+    }
+
     pub async fn chirp(&self, session: &Session, body: &str) -> Value {
         let resp = self
             .post("/api/chirps")

@@ -167,10 +167,7 @@ async fn protected_routes_refuse_every_flawed_access_token() {
         assert_eq!(resp.status(), StatusCode::UNAUTHORIZED, "header {header:?}");
         error_message(resp, StatusCode::UNAUTHORIZED).await;
     }
-    let count: i64 = sqlx::query_scalar("select count(*) from chirps")
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
+    let count: i64 = app.count("chirps").await;
     assert_eq!(count, 1, "only the control chirp");
 }
 
@@ -196,12 +193,7 @@ async fn an_access_token_expires_after_its_lifetime() {
 async fn refresh_issues_a_working_access_token() {
     let app = spawn_app().await;
     let session = app.user().await;
-    let resp = app
-        .post("/api/refresh")
-        .bearer_auth(&session.refresh_token)
-        .send()
-        .await
-        .unwrap();
+    let resp = app.refresh(&session.refresh_token).await;
     let body = json_body(resp, StatusCode::OK).await;
     assert_eq!(body.as_object().unwrap().len(), 1, "{body}");
     let token = body["token"].as_str().unwrap();
@@ -226,7 +218,7 @@ async fn refresh_refuses_unknown_expired_revoked_and_access_tokens() {
         ("an access token", session.token.as_str()),
         ("garbage", "x"),
     ] {
-        let resp = app.post("/api/refresh").bearer_auth(token).send().await.unwrap();
+        let resp = app.refresh(token).await;
         assert_eq!(resp.status(), StatusCode::UNAUTHORIZED, "{why}");
         error_message(resp, StatusCode::UNAUTHORIZED).await;
     }
@@ -237,12 +229,7 @@ async fn refresh_refuses_unknown_expired_revoked_and_access_tokens() {
         .execute(&app.db)
         .await
         .unwrap();
-    let resp = app
-        .post("/api/refresh")
-        .bearer_auth(&session.refresh_token)
-        .send()
-        .await
-        .unwrap();
+    let resp = app.refresh(&session.refresh_token).await;
     error_message(resp, StatusCode::UNAUTHORIZED).await;
 }
 
@@ -250,28 +237,13 @@ async fn refresh_refuses_unknown_expired_revoked_and_access_tokens() {
 async fn revoke_ends_a_refresh_token_and_is_harmless_to_repeat() {
     let app = spawn_app().await;
     let session = app.user().await;
-    let resp = app
-        .post("/api/revoke")
-        .bearer_auth(&session.refresh_token)
-        .send()
-        .await
-        .unwrap();
+    let resp = app.revoke(&session.refresh_token).await;
     assert_eq!(resp.status(), StatusCode::NO_CONTENT);
     assert!(resp.bytes().await.unwrap().is_empty());
 
-    let resp = app
-        .post("/api/refresh")
-        .bearer_auth(&session.refresh_token)
-        .send()
-        .await
-        .unwrap();
+    let resp = app.refresh(&session.refresh_token).await;
     error_message(resp, StatusCode::UNAUTHORIZED).await;
-    let again = app
-        .post("/api/revoke")
-        .bearer_auth(&session.refresh_token)
-        .send()
-        .await
-        .unwrap();
+    let again = app.revoke(&session.refresh_token).await;
     assert_eq!(again.status(), StatusCode::NO_CONTENT);
 
     let revoked_at: Option<chrono::DateTime<chrono::Utc>> = sqlx::query_scalar("select revoked_at from refresh_tokens")
@@ -286,7 +258,7 @@ async fn revoke_refuses_unknown_missing_and_access_tokens() {
     let app = spawn_app().await;
     let session = app.user().await;
     for token in ["cd".repeat(32), session.token.clone()] {
-        let resp = app.post("/api/revoke").bearer_auth(&token).send().await.unwrap();
+        let resp = app.revoke(&token).await;
         error_message(resp, StatusCode::UNAUTHORIZED).await;
     }
     let resp = app.post("/api/revoke").send().await.unwrap();

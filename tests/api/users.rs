@@ -56,10 +56,7 @@ async fn signup_refuses_an_email_taken_in_any_letter_case() {
             "Email is already taken"
         );
     }
-    let count: i64 = sqlx::query_scalar("select count(*) from users")
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
+    let count: i64 = app.count("users").await;
     assert_eq!(count, 1);
 }
 
@@ -111,10 +108,7 @@ async fn malformed_bodies_get_400_json_errors() {
         .await
         .unwrap();
     error_message(no_content_type, StatusCode::BAD_REQUEST).await;
-    let count: i64 = sqlx::query_scalar("select count(*) from users")
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
+    let count: i64 = app.count("users").await;
     assert_eq!(count, 0, "nothing malformed may create a user");
 }
 
@@ -148,10 +142,7 @@ async fn oversized_bodies_get_413_whether_or_not_they_declare_a_length() {
         "{response}"
     );
 
-    let count: i64 = sqlx::query_scalar("select count(*) from users")
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
+    let count: i64 = app.count("users").await;
     assert_eq!(count, 0);
 }
 
@@ -205,15 +196,10 @@ async fn update_revokes_every_refresh_token_of_the_user() {
     json_body(resp, StatusCode::OK).await;
 
     for token in [&session.refresh_token, &other_device.refresh_token] {
-        let resp = app.post("/api/refresh").bearer_auth(token).send().await.unwrap();
+        let resp = app.refresh(token).await;
         error_message(resp, StatusCode::UNAUTHORIZED).await;
     }
-    let resp = app
-        .post("/api/refresh")
-        .bearer_auth(&bystander.refresh_token)
-        .send()
-        .await
-        .unwrap();
+    let resp = app.refresh(&bystander.refresh_token).await;
     json_body(resp, StatusCode::OK).await;
 }
 

@@ -22,13 +22,7 @@ async fn user_upgraded_makes_the_user_chirpy_red_and_repeating_it_is_harmless() 
     let session = app.user().await;
     let key = format!("ApiKey {POLKA_KEY}");
 
-    let resp = app
-        .post("/api/polka/webhooks")
-        .header("authorization", &key)
-        .json(&upgraded(session.user_id))
-        .send()
-        .await
-        .unwrap();
+    let resp = app.webhook(&key, &upgraded(session.user_id)).await;
     assert_eq!(resp.status(), StatusCode::NO_CONTENT);
     assert!(resp.bytes().await.unwrap().is_empty());
     assert!(is_red(&app, session.user_id).await);
@@ -55,13 +49,7 @@ async fn user_upgraded_makes_the_user_chirpy_red_and_repeating_it_is_harmless() 
         }
     };
     let before = updated_at(&app).await;
-    let resp = app
-        .post("/api/polka/webhooks")
-        .header("authorization", &key)
-        .json(&upgraded(session.user_id))
-        .send()
-        .await
-        .unwrap();
+    let resp = app.webhook(&key, &upgraded(session.user_id)).await;
     assert_eq!(resp.status(), StatusCode::NO_CONTENT);
     assert_eq!(updated_at(&app).await, before, "a repeated event changes nothing");
 }
@@ -72,13 +60,7 @@ async fn other_events_are_acknowledged_and_ignored() {
     let session = app.user().await;
     for event in ["user.payment_failed", "user.downgraded", ""] {
         let body = json!({"event": event, "data": {"user_id": session.user_id}});
-        let resp = app
-            .post("/api/polka/webhooks")
-            .header("authorization", format!("ApiKey {POLKA_KEY}"))
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
+        let resp = app.webhook(&format!("ApiKey {POLKA_KEY}"), &body).await;
         assert_eq!(resp.status(), StatusCode::NO_CONTENT, "{event}");
     }
     assert!(!is_red(&app, session.user_id).await);
@@ -88,12 +70,8 @@ async fn other_events_are_acknowledged_and_ignored() {
 async fn an_unknown_user_is_404() {
     let app = spawn_app().await;
     let resp = app
-        .post("/api/polka/webhooks")
-        .header("authorization", format!("ApiKey {POLKA_KEY}"))
-        .json(&upgraded(Uuid::new_v4()))
-        .send()
-        .await
-        .unwrap();
+        .webhook(&format!("ApiKey {POLKA_KEY}"), &upgraded(Uuid::new_v4()))
+        .await;
     assert_eq!(error_message(resp, StatusCode::NOT_FOUND).await, "User not found");
 }
 
