@@ -40,7 +40,7 @@ pub struct Config {
     pub platform: Platform,
     pub host: String,
     pub port: u16,
-    /// Not configurable from the environment; tests shorten it.
+    /// `ACCESS_TOKEN_TTL` seconds (default one hour); tests shorten it.
     pub access_token_ttl: Duration,
     pub hash_params: HashParams,
     pub max_body_bytes: usize,
@@ -110,6 +110,20 @@ impl Config {
                 reason: format!("{port:?} is not a port number"),
             })?,
         };
+        // Not in the original contract: browser tests need tokens that expire in seconds.
+        let access_token_ttl = match var("ACCESS_TOKEN_TTL") {
+            None => Duration::from_secs(60 * 60),
+            Some(secs) => match secs.parse::<u64>() {
+                Ok(secs @ 1..=86_400) => Duration::from_secs(secs),
+                _ => {
+                    let reason = format!("{secs:?} is not a number of seconds from 1 to 86400");
+                    return Err(ConfigError::Invalid {
+                        name: "ACCESS_TOKEN_TTL",
+                        reason,
+                    });
+                }
+            },
+        };
         Ok(Self {
             database_url,
             jwt_secret,
@@ -117,7 +131,7 @@ impl Config {
             platform,
             host: var("HOST").unwrap_or_else(|| "127.0.0.1".to_owned()),
             port,
-            access_token_ttl: Duration::from_secs(60 * 60),
+            access_token_ttl,
             hash_params: HashParams::default(),
             max_body_bytes: 64 * 1024,
         })
@@ -174,6 +188,28 @@ mod tests {
             config(&[("PORT", "eighty")]),
             Err(ConfigError::Invalid { name: "PORT", .. })
         ));
+        for ttl in ["0", "-5", "1h", "86401"] {
+            let refused = config(&[("ACCESS_TOKEN_TTL", ttl)]);
+            assert!(
+                matches!(
+                    refused,
+                    Err(ConfigError::Invalid {
+                        name: "ACCESS_TOKEN_TTL",
+                        ..
+                    })
+                ),
+                "{ttl}"
+            );
+        }
+    }
+
+    #[test]
+    fn access_tokens_live_an_hour_unless_configured() {
+        assert_eq!(config(&[]).unwrap().access_token_ttl, Duration::from_secs(3600));
+        assert_eq!(
+            config(&[("ACCESS_TOKEN_TTL", "5")]).unwrap().access_token_ttl,
+            Duration::from_secs(5)
+        );
     }
 
     #[test]
