@@ -81,14 +81,19 @@ impl SessionsApi {
     async fn login(&self, state: Data<&AppState>, body: Json<Login>) -> Result<Json<LoggedIn>, LoginError> {
         let Login { email, password, .. } = body.0;
         let password = Password::parse(password.0).map_err(|_| BAD_CREDENTIALS)?;
-        let found = sqlx::query!(
+        // No stored email holds a NUL (PostgreSQL text cannot), so such a login is simply unknown.
+        let found = if email.0.contains('\0') {
+            None
+        } else {
+            sqlx::query!(
             r#"select id, created_at as "created_at: super::Timestamp", updated_at as "updated_at: super::Timestamp",
                       email, is_chirpy_red, hashed_password
                from users where lower(email) = lower($1)"#,
             email.0.trim(),
         )
         .fetch_optional(&state.db)
-        .await?;
+        .await?
+        };
         // An unknown email still costs one hash verification, so timing does not reveal it.
         let hash = found.as_ref().map(|row| row.hashed_password.clone());
         let row = match (state.passwords.verify(password, hash).await?, found) {

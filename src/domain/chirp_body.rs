@@ -21,6 +21,10 @@ impl ChirpBody {
         if input.chars().count() > CHIRP_MAX_CHARS {
             return Err(Invalid("Chirp is too long"));
         }
+        // JSON allows it, but PostgreSQL text cannot hold it.
+        if input.contains('\0') {
+            return Err(Invalid("Chirp contains a NUL character"));
+        }
         Ok(Self(censor(input)))
     }
 
@@ -87,6 +91,11 @@ mod tests {
     fn refuses_empty_and_blank_chirps() {
         assert_eq!(ChirpBody::parse(""), Err(Invalid("Chirp is empty")));
         assert_eq!(ChirpBody::parse(" \n\t "), Err(Invalid("Chirp is empty")));
+    }
+
+    #[test]
+    fn refuses_nul_characters() {
+        assert_eq!(ChirpBody::parse("a\0b"), Err(Invalid("Chirp contains a NUL character")));
     }
 
     #[test]

@@ -49,6 +49,17 @@ async fn the_limit_is_140_characters_not_bytes() {
             .unwrap();
         assert_eq!(error_message(resp, StatusCode::BAD_REQUEST).await, "Chirp is too long");
     }
+    let resp = app
+        .post("/api/chirps")
+        .bearer_auth(&session.token)
+        .json(&json!({"body": "nul\u{0}byte"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        error_message(resp, StatusCode::BAD_REQUEST).await,
+        "Chirp contains a NUL character"
+    );
     for empty in ["", "   "] {
         let resp = app
             .post("/api/chirps")

@@ -55,6 +55,7 @@ async fn unknown_email_and_wrong_password_get_the_same_answer() {
         json!({"email": "nobody@example.com", "password": "right"}),
         json!({"email": "not an email", "password": "right"}),
         json!({"email": "skyler@example.com", "password": ""}),
+        json!({"email": "skyler@example.com\u{0}", "password": "right"}),
     ] {
         let resp = app.post("/api/login").json(&body).send().await.unwrap();
         answers.push(error_message(resp, StatusCode::UNAUTHORIZED).await);

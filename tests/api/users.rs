@@ -70,6 +70,10 @@ async fn signup_refuses_invalid_emails_and_empty_passwords() {
         ),
         (json!({"email": "", "password": "pw"}), "Email is required"),
         (json!({"email": "a@b.com", "password": ""}), "Password is required"),
+        (
+            json!({"email": "nul\u{0}@b.com", "password": "pw"}),
+            "Invalid email address",
+        ),
     ];
     for (body, message) in cases {
         let resp = app.post("/api/users").json(&body).send().await.unwrap();
