@@ -8,7 +8,7 @@ use std::borrow::Cow;
 use poem::{
     Endpoint, IntoResponse, Request, Response,
     error::{ReadBodyError, SizedLimitError},
-    http::StatusCode,
+    http::{HeaderValue, StatusCode, header},
 };
 use poem_openapi::{
     Object,
@@ -16,7 +16,7 @@ use poem_openapi::{
     payload::Json,
 };
 
-use crate::domain::Invalid;
+use crate::{allowed_methods::AllowedMethods, domain::Invalid};
 
 type Cause = Box<dyn std::error::Error + Send + Sync>;
 
@@ -160,8 +160,10 @@ pub fn on_constraint(name: &'static str, client_error: ApiError) -> impl FnOnce(
 }
 
 /// Middleware for the whole app: the framework's own rejections become JSON errors with a
-/// clear message; a response an operation already built passes through unchanged.
-pub async fn json_errors<E: Endpoint>(next: E, req: Request) -> poem::Result<Response> {
+/// clear message (and a 405 says what is allowed); a response an operation already built
+/// passes through unchanged.
+pub async fn json_errors<E: Endpoint>(next: E, req: Request, allowed: &AllowedMethods) -> poem::Result<Response> {
+    let path = req.uri().path().to_owned();
     let err = match next.call(req).await {
         Ok(resp) => return Ok(resp.into_response()),
         Err(err) if err.is_from_response() => return Ok(err.into_response()),
@@ -199,7 +201,15 @@ pub async fn json_errors<E: Endpoint>(next: E, req: Request) -> poem::Result<Res
     } else {
         (err.status(), err.to_string().into())
     };
-    Ok(ErrorBody::json(message).with_status(status).into_response())
+    let mut resp = ErrorBody::json(message).with_status(status).into_response();
+    if status == StatusCode::METHOD_NOT_ALLOWED
+        && let Some(allow) = allowed
+            .for_path(&path)
+            .and_then(|methods| HeaderValue::from_str(methods).ok())
+    {
+        resp.headers_mut().insert(header::ALLOW, allow);
+    }
+    Ok(resp)
 }
 
 /// Middleware capping request bodies at `limit` bytes, whether or not they declare a

@@ -16,6 +16,7 @@ use poem::{
 };
 
 use crate::{
+    allowed_methods::AllowedMethods,
     api,
     error::{json_errors, limit_body},
     state::AppState,
@@ -27,6 +28,8 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 /// Every route: the API, its spec and Swagger UI, and the web app under `/app/`.
 pub fn app(state: AppState, max_body_bytes: usize) -> impl Endpoint {
     let api = api::service();
+    let spec: serde_json::Value = serde_json::from_str(&api.spec()).expect("poem-openapi writes valid JSON");
+    let allowed = std::sync::Arc::new(AllowedMethods::from_spec(&spec));
     let hits = state.hits.clone();
     let web_app = StaticFilesEndpoint::new(static_dir())
         .index_file("index.html")
@@ -44,7 +47,10 @@ pub fn app(state: AppState, max_body_bytes: usize) -> impl Endpoint {
         .nest("/app", web_app)
         .nest("/", api)
         .around(move |ep, req| limit_body(ep, req, max_body_bytes))
-        .around(json_errors)
+        .around(move |ep, req| {
+            let allowed = allowed.clone();
+            async move { json_errors(ep, req, &allowed).await }
+        })
         .data(state)
         .with(Tracing)
 }

@@ -83,5 +83,21 @@ async fn unknown_routes_and_methods_get_json_errors() {
     let resp = app.get("/admin/nope").send().await.unwrap();
     error_message(resp, StatusCode::NOT_FOUND).await;
     let resp = app.client.patch(app.url("/api/users")).send().await.unwrap();
+    assert_eq!(
+        header(&resp, "allow"),
+        "POST, PUT",
+        "RFC 9110: a 405 lists what is allowed"
+    );
     error_message(resp, StatusCode::METHOD_NOT_ALLOWED).await;
+    let resp = app
+        .client
+        .request(reqwest::Method::TRACE, app.url("/api/chirps/x"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(header(&resp, "allow"), "DELETE, GET");
+    error_message(resp, StatusCode::METHOD_NOT_ALLOWED).await;
+    let resp = app.post("/app/index.html").send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(header(&resp, "allow"), "GET, HEAD");
 }
