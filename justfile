@@ -32,6 +32,10 @@ prepare:
 prepare-check:
     scripts/sqlx-prepare --check
 
+# Prove the spec true: generated Python and TypeScript clients run the user journey, then schemathesis
+contract:
+    contract/run
+
 # If the postgres user cannot reach the project dir (say, it is under /root), the dev cluster
 # lives in a temp dir instead: the server logs that cluster's URL at startup; `psql "<URL>"`.
 [doc("Open psql on the dev database while `just run` is up, e.g. `just psql -c 'select 1'`")]

@@ -5,10 +5,11 @@ use poem_openapi::{
     ApiResponse, Enum, Object, OpenApi,
     param::{Path, Query},
     payload::Json,
+    types::Example,
 };
 use uuid::Uuid;
 
-use super::{ApiTags, Text, Timestamp};
+use super::{ApiTags, ChirpText, Text, Timestamp};
 use crate::{
     auth::AccessToken,
     domain::ChirpBody,
@@ -28,9 +29,18 @@ pub struct Chirp {
 }
 
 #[derive(Object)]
+#[oai(example)]
 struct NewChirp {
     /// At most 140 characters (not bytes), not blank.
-    body: Text,
+    body: Text<ChirpText>,
+}
+
+impl Example for NewChirp {
+    fn example() -> Self {
+        Self {
+            body: Text::example("I am the one who knocks!"),
+        }
+    }
 }
 
 /// Order of the chirp list, by creation time.

@@ -10,7 +10,7 @@ mod webhooks;
 
 use poem_openapi::{OpenApiService, Tags};
 
-pub use text::Text;
+pub use text::{ChirpText, EmailText, PasswordText, Text};
 pub use timestamp::Timestamp;
 
 #[derive(Tags)]

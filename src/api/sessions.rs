@@ -2,7 +2,7 @@
 
 use chrono::{Duration, Utc};
 use poem::web::Data;
-use poem_openapi::{ApiResponse, Object, OpenApi, payload::Json};
+use poem_openapi::{ApiResponse, Object, OpenApi, payload::Json, types::Example};
 
 use super::{ApiTags, Text, users::User};
 use crate::{
@@ -14,6 +14,7 @@ use crate::{
 
 /// Login credentials. (No `Debug`: it holds a plaintext password.)
 #[derive(Object)]
+#[oai(example)]
 struct Login {
     /// Matched regardless of letter case.
     email: Text,
@@ -21,6 +22,16 @@ struct Login {
     /// Ignored: kept so older clients that still send it are not refused.
     #[oai(deprecated)]
     expires_in_seconds: Option<i64>,
+}
+
+impl Example for Login {
+    fn example() -> Self {
+        Self {
+            email: Text::example("walt@example.com"),
+            password: Text::example("say my name"),
+            expires_in_seconds: None,
+        }
+    }
 }
 
 /// The user, with a fresh pair of tokens.

@@ -1,4 +1,4 @@
-use std::borrow::Cow;
+use std::{borrow::Cow, marker::PhantomData};
 
 use poem_openapi::{
     registry::{MetaSchema, MetaSchemaRef},
@@ -6,23 +6,83 @@ use poem_openapi::{
 };
 use serde_json::Value;
 
-/// A string field of a request body that must be a JSON string. poem-openapi's `String`
-/// also accepts numbers and booleans (`"password": 123` would become `"123"`); a client
-/// sending the wrong type should hear about it instead.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Text(pub String);
+use crate::domain::{CHIRP_MAX_CHARS, ChirpBody, Email};
 
-impl Type for Text {
+/// A string field of a request body, with the rules `R` published in the spec.
+///
+/// It must be a JSON string: poem-openapi's `String` also accepts numbers and booleans
+/// (`"password": 123` would become `"123"`). The published rules are not enforced here:
+/// the domain types enforce them, with the contract's messages (`Chirp is too long`); the
+/// spec states them so generated clients and fuzzers know what will be accepted.
+pub struct Text<R = AnyText>(pub String, PhantomData<R>);
+
+impl<R> Text<R> {
+    /// For spec examples.
+    pub fn example(text: &str) -> Self {
+        Self(text.to_owned(), PhantomData)
+    }
+}
+
+/// What the spec says about one kind of text.
+pub trait TextRules: Send + Sync + 'static {
+    const NAME: &'static str;
+    fn publish(_schema: &mut MetaSchema) {}
+}
+
+/// Any string.
+pub struct AnyText;
+
+impl TextRules for AnyText {
+    const NAME: &'static str = "string";
+}
+
+/// What [`Email::parse`] accepts: an address of at most 254 characters.
+pub struct EmailText;
+
+impl TextRules for EmailText {
+    const NAME: &'static str = "string_email";
+    fn publish(schema: &mut MetaSchema) {
+        schema.format = Some("email");
+        schema.max_length = Some(Email::MAX_CHARS);
+    }
+}
+
+/// What [`crate::domain::Password::parse`] accepts: anything but the empty string.
+pub struct PasswordText;
+
+impl TextRules for PasswordText {
+    const NAME: &'static str = "string_password";
+    fn publish(schema: &mut MetaSchema) {
+        schema.min_length = Some(1);
+        schema.format = Some("password");
+    }
+}
+
+/// What [`ChirpBody::parse`] accepts: 1 to 140 characters, not all whitespace, no NUL.
+pub struct ChirpText;
+
+impl TextRules for ChirpText {
+    const NAME: &'static str = "string_chirp";
+    fn publish(schema: &mut MetaSchema) {
+        schema.min_length = Some(1);
+        schema.max_length = Some(CHIRP_MAX_CHARS);
+        schema.pattern = Some(ChirpBody::PATTERN.to_owned());
+    }
+}
+
+impl<R: TextRules> Type for Text<R> {
     const IS_REQUIRED: bool = true;
     type RawValueType = String;
     type RawElementValueType = String;
 
     fn name() -> Cow<'static, str> {
-        "string".into()
+        R::NAME.into()
     }
 
     fn schema_ref() -> MetaSchemaRef {
-        MetaSchemaRef::Inline(Box::new(MetaSchema::new("string")))
+        let mut schema = MetaSchema::new("string");
+        R::publish(&mut schema);
+        MetaSchemaRef::Inline(Box::new(schema))
     }
 
     fn as_raw_value(&self) -> Option<&String> {
@@ -34,16 +94,16 @@ impl Type for Text {
     }
 }
 
-impl ParseFromJSON for Text {
+impl<R: TextRules> ParseFromJSON for Text<R> {
     fn parse_from_json(value: Option<Value>) -> ParseResult<Self> {
         match value {
-            Some(Value::String(text)) => Ok(Self(text)),
+            Some(Value::String(text)) => Ok(Self(text, PhantomData)),
             other => Err(ParseError::expected_type(other.unwrap_or_default())),
         }
     }
 }
 
-impl ToJSON for Text {
+impl<R: TextRules> ToJSON for Text<R> {
     fn to_json(&self) -> Option<Value> {
         Some(Value::String(self.0.clone()))
     }
@@ -55,7 +115,8 @@ mod tests {
 
     #[test]
     fn accepts_only_json_strings() {
-        assert!(Text::parse_from_json(Some(Value::String("x".into()))).is_ok_and(|t| t.0 == "x"));
+        let parsed = Text::<AnyText>::parse_from_json(Some(Value::String("x".into())));
+        assert!(parsed.is_ok_and(|t| t.0 == "x"));
         for wrong in [
             serde_json::json!(5),
             serde_json::json!(true),
@@ -63,10 +124,23 @@ mod tests {
             serde_json::json!(["x"]),
         ] {
             assert!(
-                Text::parse_from_json(Some(wrong.clone())).is_err(),
+                Text::<AnyText>::parse_from_json(Some(wrong.clone())).is_err(),
                 "{wrong} must be refused"
             );
         }
-        assert!(Text::parse_from_json(None).is_err());
+        assert!(Text::<AnyText>::parse_from_json(None).is_err());
+    }
+
+    #[test]
+    fn publishes_the_domain_rules() {
+        let MetaSchemaRef::Inline(chirp) = Text::<ChirpText>::schema_ref() else {
+            panic!("inline schema")
+        };
+        assert_eq!((chirp.min_length, chirp.max_length), (Some(1), Some(140)));
+        assert_eq!(chirp.pattern.as_deref(), Some(ChirpBody::PATTERN));
+        let MetaSchemaRef::Inline(email) = Text::<EmailText>::schema_ref() else {
+            panic!("inline schema")
+        };
+        assert_eq!((email.format, email.max_length), (Some("email"), Some(254)));
     }
 }

@@ -1,10 +1,10 @@
 //! `POST /api/users` (sign up) and `PUT /api/users` (change email and password).
 
 use poem::web::Data;
-use poem_openapi::{ApiResponse, Object, OpenApi, payload::Json};
+use poem_openapi::{ApiResponse, Object, OpenApi, payload::Json, types::Example};
 use uuid::Uuid;
 
-use super::{ApiTags, Text, Timestamp};
+use super::{ApiTags, EmailText, PasswordText, Text, Timestamp};
 use crate::{
     auth::AccessToken,
     domain::{Email, Password},
@@ -26,11 +26,21 @@ pub struct User {
 
 /// An email and a password. (No `Debug`: it holds a plaintext password.)
 #[derive(Object)]
+#[oai(example)]
 pub struct Credentials {
     /// An email address, unique regardless of letter case.
-    pub email: Text,
+    pub email: Text<EmailText>,
     /// Any non-empty password.
-    pub password: Text,
+    pub password: Text<PasswordText>,
+}
+
+impl Example for Credentials {
+    fn example() -> Self {
+        Self {
+            email: Text::example("walt@example.com"),
+            password: Text::example("say my name"),
+        }
+    }
 }
 
 const EMAIL_TAKEN: ApiError = ApiError::Conflict("Email is already taken");

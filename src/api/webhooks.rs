@@ -1,7 +1,7 @@
 //! Polka, the payment provider, tells us who paid for Chirpy Red.
 
 use poem::web::Data;
-use poem_openapi::{ApiResponse, Object, OpenApi, payload::Json};
+use poem_openapi::{ApiResponse, Object, OpenApi, payload::Json, types::Example};
 use uuid::Uuid;
 
 use super::{ApiTags, Text};
@@ -14,6 +14,7 @@ use crate::{
 const USER_UPGRADED: &str = "user.upgraded";
 
 #[derive(Object)]
+#[oai(example)]
 struct PolkaEvent {
     /// `user.upgraded` makes the user Chirpy Red; other events are acknowledged and ignored.
     event: Text,
@@ -23,6 +24,16 @@ struct PolkaEvent {
 #[derive(Object)]
 struct PolkaEventData {
     user_id: Uuid,
+}
+
+impl Example for PolkaEvent {
+    fn example() -> Self {
+        let user_id = Uuid::from_u128(0x3311741c_680c_4546_99f3_fc9efac2036c);
+        Self {
+            event: Text::example(USER_UPGRADED),
+            data: PolkaEventData { user_id },
+        }
+    }
 }
 
 #[derive(ApiResponse)]

@@ -13,6 +13,15 @@ const CENSORED: &str = "****";
 pub struct ChirpBody(String);
 
 impl ChirpBody {
+    /// [`ChirpBody::parse`]'s rules (not its length limit) as a regular expression, for the
+    /// API spec: no NUL anywhere, and at least one character that Rust's
+    /// `char::is_whitespace` does not call whitespace.
+    pub const PATTERN: &str = concat!(
+        r"^[^\x00]*",
+        r"[^\x00\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]",
+        r"[^\x00]*$"
+    );
+
     pub fn parse(input: &str) -> Result<Self, Invalid> {
         if input.trim().is_empty() {
             return Err(Invalid("Chirp is empty"));

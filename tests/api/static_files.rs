@@ -9,7 +9,13 @@ async fn app_serves_the_index_page_and_assets() {
         let resp = app.get(path).send().await.unwrap();
         assert_eq!(resp.status(), StatusCode::OK, "{path}");
         assert!(header(&resp, "content-type").starts_with("text/html"), "{path}");
-        assert!(resp.text().await.unwrap().contains("Welcome to Chirpy"), "{path}");
+        let html = resp.text().await.unwrap();
+        assert!(html.contains("<title>Chirpy</title>"), "{path}: {html}");
+        assert_eq!(
+            html,
+            std::fs::read_to_string("static/index.html").unwrap(),
+            "{path} serves static/index.html"
+        );
     }
     let resp = app.get("/app/assets/logo.png").send().await.unwrap();
     assert_eq!(resp.status(), StatusCode::OK);

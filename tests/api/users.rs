@@ -39,12 +39,7 @@ async fn passwords_are_stored_as_argon2id_hashes() {
 async fn signup_refuses_an_email_taken_in_any_letter_case() {
     let app = spawn_app().await;
     app.signup("walt@example.com", "one").await;
-    for taken in [
-        "walt@example.com",
-        "WALT@EXAMPLE.COM",
-        "Walt@Example.Com",
-        " walt@example.com ",
-    ] {
+    for taken in ["walt@example.com", "WALT@EXAMPLE.COM", "Walt@Example.Com"] {
         let resp = app
             .post("/api/users")
             .json(&json!({"email": taken, "password": "two"}))
@@ -69,6 +64,10 @@ async fn signup_refuses_invalid_emails_and_empty_passwords() {
             "Invalid email address",
         ),
         (json!({"email": "", "password": "pw"}), "Email is required"),
+        (
+            json!({"email": " walt@example.com ", "password": "pw"}),
+            "Invalid email address",
+        ),
         (json!({"email": "a@b.com", "password": ""}), "Password is required"),
         (
             json!({"email": "nul\u{0}@b.com", "password": "pw"}),
