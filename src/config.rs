@@ -2,7 +2,7 @@
 
 use std::{fmt, time::Duration};
 
-use crate::auth::HashParams;
+use crate::auth::{HashParams, ThrottleSettings};
 
 /// A value that must never be printed: `Debug` shows only that it is set.
 #[derive(Clone, PartialEq, Eq)]
@@ -43,7 +43,23 @@ pub struct Config {
     /// `ACCESS_TOKEN_TTL` seconds (default one hour); tests shorten it.
     pub access_token_ttl: Duration,
     pub hash_params: HashParams,
+    pub limits: Limits,
+    pub login_throttle: ThrottleSettings,
+}
+
+/// Bounds on what one request may cost.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// `MAX_BODY_BYTES` (64 KiB): larger bodies get 413.
     pub max_body_bytes: usize,
+    /// `MAX_HEADER_BYTES` (16 KiB): more header bytes get 431.
+    pub max_header_bytes: usize,
+    /// `REQUEST_TIMEOUT_SECS` (30): a request still running then gets 503.
+    pub request_timeout: Duration,
+    /// `DB_MAX_CONNECTIONS` (10): the pool's size.
+    pub db_max_connections: u32,
+    /// `DB_ACQUIRE_TIMEOUT_MS` (2000): how long a request waits for a connection before 503.
+    pub db_acquire_timeout: Duration,
 }
 
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
@@ -63,6 +79,27 @@ pub fn load_dotenv() -> Result<(), ConfigError> {
             reason: err.to_string(),
         }),
         _ => Ok(()),
+    }
+}
+
+/// Reads an integer setting within `range`, or `default` when unset.
+fn number(
+    var: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: u64,
+    range: std::ops::RangeInclusive<u64>,
+) -> Result<u64, ConfigError> {
+    let Some(text) = var(name) else { return Ok(default) };
+    match text.trim().parse::<u64>() {
+        Ok(value) if range.contains(&value) => Ok(value),
+        _ => Err(ConfigError::Invalid {
+            name,
+            reason: format!(
+                "{text:?} is not a whole number from {} to {}",
+                range.start(),
+                range.end()
+            ),
+        }),
     }
 }
 
@@ -103,27 +140,30 @@ impl Config {
         };
         let jwt_secret = secret(either("JWT_SECRET", "TOKEN_STRING"), "JWT_SECRET", DEV_JWT_SECRET)?;
         let polka_key = secret(var("POLKA_KEY"), "POLKA_KEY", DEV_POLKA_KEY)?;
-        let port = match var("PORT") {
-            None => 8080,
-            Some(port) => port.parse().map_err(|_| ConfigError::Invalid {
-                name: "PORT",
-                reason: format!("{port:?} is not a port number"),
-            })?,
+        let number = |name, default, range| number(&var, name, default, range);
+        let port = number("PORT", 8080, 0..=65535)? as u16;
+        let secs = |name, default, range| number(name, default, range).map(Duration::from_secs);
+        let millis = |name, default, range| number(name, default, range).map(Duration::from_millis);
+        let limits = Limits {
+            max_body_bytes: number("MAX_BODY_BYTES", 64 * 1024, 1..=16 * 1024 * 1024)? as usize,
+            max_header_bytes: number("MAX_HEADER_BYTES", 16 * 1024, 1024..=1024 * 1024)? as usize,
+            request_timeout: secs("REQUEST_TIMEOUT_SECS", 30, 1..=3600)?,
+            db_max_connections: number("DB_MAX_CONNECTIONS", 10, 1..=1000)? as u32,
+            db_acquire_timeout: millis("DB_ACQUIRE_TIMEOUT_MS", 2000, 10..=60_000)?,
+        };
+        let login_throttle = ThrottleSettings {
+            max_failures_per_email: number("LOGIN_MAX_FAILURES_PER_EMAIL", 5, 1..=10_000)? as u32,
+            max_failures_per_address: number("LOGIN_MAX_FAILURES_PER_ADDRESS", 50, 1..=100_000)? as u32,
+            window: secs("LOGIN_FAILURE_WINDOW_SECS", 15 * 60, 1..=86_400)?,
+        };
+        let defaults = HashParams::default();
+        let hash_params = HashParams {
+            memory_kib: number("ARGON2_MEMORY_KIB", defaults.memory_kib.into(), 8..=4 * 1024 * 1024)? as u32,
+            iterations: number("ARGON2_ITERATIONS", defaults.iterations.into(), 1..=100)? as u32,
+            parallelism: number("ARGON2_PARALLELISM", defaults.parallelism.into(), 1..=64)? as u32,
         };
         // Not in the original contract: browser tests need tokens that expire in seconds.
-        let access_token_ttl = match var("ACCESS_TOKEN_TTL") {
-            None => Duration::from_secs(60 * 60),
-            Some(secs) => match secs.parse::<u64>() {
-                Ok(secs @ 1..=86_400) => Duration::from_secs(secs),
-                _ => {
-                    let reason = format!("{secs:?} is not a number of seconds from 1 to 86400");
-                    return Err(ConfigError::Invalid {
-                        name: "ACCESS_TOKEN_TTL",
-                        reason,
-                    });
-                }
-            },
-        };
+        let access_token_ttl = secs("ACCESS_TOKEN_TTL", 60 * 60, 1..=86_400)?;
         Ok(Self {
             database_url,
             jwt_secret,
@@ -132,8 +172,9 @@ impl Config {
             host: var("HOST").unwrap_or_else(|| "127.0.0.1".to_owned()),
             port,
             access_token_ttl,
-            hash_params: HashParams::default(),
-            max_body_bytes: 64 * 1024,
+            hash_params,
+            limits,
+            login_throttle,
         })
     }
 }

@@ -1,23 +1,31 @@
 //! The connection pool and the schema's migrations.
 
-use std::time::Duration;
-
 use sqlx::{
     PgPool,
     migrate::Migrator,
     postgres::{PgConnectOptions, PgPoolOptions},
 };
 
+use crate::config::Limits;
+
 /// The files in `migrations/`, compiled in.
 pub static MIGRATOR: Migrator = sqlx::migrate!();
 
-/// A pool that gives up on a connection after a few seconds rather than queueing forever.
-pub async fn connect(options: PgConnectOptions) -> Result<PgPool, sqlx::Error> {
+/// A pool of `DB_MAX_CONNECTIONS` that gives up on a connection after
+/// `DB_ACQUIRE_TIMEOUT_MS` rather than queueing forever (the request then gets 503).
+/// Created lazily: the server starts, and recovers, whether or not the database is up.
+pub fn pool(options: PgConnectOptions, limits: &Limits) -> PgPool {
     PgPoolOptions::new()
-        .max_connections(10)
-        .acquire_timeout(Duration::from_secs(5))
-        .connect_with(options)
-        .await
+        .max_connections(limits.db_max_connections)
+        .acquire_timeout(limits.db_acquire_timeout)
+        .connect_lazy_with(options)
+}
+
+/// A pool whose first connection has been made: startup fails fast on a wrong URL.
+pub async fn connect(options: PgConnectOptions, limits: &Limits) -> Result<PgPool, sqlx::Error> {
+    let pool = pool(options, limits);
+    pool.acquire().await?;
+    Ok(pool)
 }
 
 /// Creates `name` on the server unless it exists. `options` may name any database the

@@ -69,6 +69,7 @@ pub struct EmbeddedPostgres {
     data_dir: PathBuf,
     bin_dir: PathBuf,
     owner: Option<Owner>,
+    durability: Durability,
     /// Whether this process started the server (and so should stop it).
     started_here: bool,
 }
@@ -121,6 +122,7 @@ impl EmbeddedPostgres {
             data_dir,
             bin_dir,
             owner,
+            durability,
             started_here: false,
         };
         if !cluster.data_dir.join("PG_VERSION").is_file() {
@@ -130,31 +132,41 @@ impl EmbeddedPostgres {
             tracing::info!(data_dir = %cluster.data_dir.display(), "reusing the running embedded PostgreSQL");
             return Ok(cluster);
         }
-        let dir = cluster.data_dir.to_str().filter(|d| !d.contains(['\'', '\\']));
+        cluster.launch()?;
+        tracing::info!(url = %cluster.url("chirpy"), "embedded PostgreSQL started");
+        Ok(cluster)
+    }
+
+    /// Starts the server again after [`EmbeddedPostgres::stop`] (tests use this to simulate
+    /// an outage and the recovery after it).
+    pub fn start_again(&mut self) -> Result<(), EmbeddedPgError> {
+        self.launch()
+    }
+
+    fn launch(&mut self) -> Result<(), EmbeddedPgError> {
+        let dir = self.data_dir.to_str().filter(|d| !d.contains(['\'', '\\']));
         let dir = dir.ok_or_else(|| EmbeddedPgError::Command {
             what: "starting PostgreSQL".into(),
-            detail: format!("unsupported characters in {}", cluster.data_dir.display()),
+            detail: format!("unsupported characters in {}", self.data_dir.display()),
         })?;
         let mut options = format!("-c listen_addresses='' -c unix_socket_directories='{dir}'");
-        if durability == Durability::Throwaway {
+        if self.durability == Durability::Throwaway {
             options.push_str(" -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300");
         }
-        let log = cluster.data_dir.join("server.log");
-        let mut pg_ctl = cluster.command("pg_ctl");
+        let log = self.data_dir.join("server.log");
+        let mut pg_ctl = self.command("pg_ctl");
         pg_ctl
             .arg("start")
             .arg("--wait")
             .arg("--timeout=60")
             .arg("-D")
-            .arg(&cluster.data_dir)
+            .arg(&self.data_dir)
             .arg("-l")
-            .arg(&log)
-            .arg("-o")
-            .arg(options);
+            .arg(&log);
+        pg_ctl.arg("-o").arg(options);
         run(pg_ctl, "starting PostgreSQL", Some(&log))?;
-        cluster.started_here = true;
-        tracing::info!(url = %cluster.url("chirpy"), "embedded PostgreSQL started");
-        Ok(cluster)
+        self.started_here = true;
+        Ok(())
     }
 
     fn init(&self) -> Result<(), EmbeddedPgError> {

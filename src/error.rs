@@ -1,22 +1,17 @@
 //! The one error path. Handlers fail with [`ApiError`]; each operation declares which
 //! statuses it can return with [`api_errors!`], so the spec lists exactly those; and
-//! [`json_errors`] gives the framework's own rejections (bad JSON, bad parameters,
-//! missing credentials, unknown routes) the same `{"error": ...}` body.
+//! [`crate::middleware::json_errors`] gives the framework's own rejections (bad JSON, bad
+//! parameters, missing credentials, unknown routes) the same `{"error": ...}` body.
 
 use std::borrow::Cow;
 
 use poem::{
-    Endpoint, IntoResponse, Request, Response,
-    error::{ReadBodyError, SizedLimitError},
+    IntoResponse, Response,
     http::{HeaderValue, StatusCode, header},
 };
-use poem_openapi::{
-    Object,
-    error::{AuthorizationError, ContentTypeError, ParsePathError, ParseRequestPayloadError},
-    payload::Json,
-};
+use poem_openapi::{Object, payload::Json};
 
-use crate::{allowed_methods::AllowedMethods, domain::Invalid};
+use crate::domain::Invalid;
 
 type Cause = Box<dyn std::error::Error + Send + Sync>;
 
@@ -32,10 +27,21 @@ pub enum ApiError {
     NotFound(&'static str),
     #[error("{0}")]
     Conflict(&'static str),
+    #[error("{message}")]
+    TooManyRequests {
+        message: &'static str,
+        retry_after_secs: u64,
+    },
     /// Anything the client could not have caused: logged with its cause, reported opaquely.
     #[error("internal error: {0}")]
     Internal(Cause),
+    /// The database cannot be reached or has no free connection: worth retrying shortly.
+    #[error("service unavailable: {0}")]
+    Unavailable(Cause),
 }
+
+/// How long a client should wait after a 503.
+pub const UNAVAILABLE_RETRY_SECS: u64 = 1;
 
 impl ApiError {
     pub fn internal(cause: impl Into<Cause>) -> Self {
@@ -49,16 +55,31 @@ impl ApiError {
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
-    /// The body the client sees. Internal causes are logged here and never sent.
+    /// The `Retry-After` seconds that go with a 429 or a 503.
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        match self {
+            Self::TooManyRequests { retry_after_secs, .. } => Some(*retry_after_secs),
+            Self::Unavailable(_) => Some(UNAVAILABLE_RETRY_SECS),
+            _ => None,
+        }
+    }
+
+    /// The body the client sees. Server-side causes are logged here and never sent.
     pub fn into_body(self) -> Json<ErrorBody> {
         match self {
             Self::Internal(cause) => {
                 tracing::error!(error = %cause, "request failed");
                 ErrorBody::json(INTERNAL_MESSAGE)
+            }
+            Self::Unavailable(cause) => {
+                tracing::warn!(error = %cause, "database unavailable");
+                ErrorBody::json(UNAVAILABLE_MESSAGE)
             }
             client_error => ErrorBody::json(client_error.to_string()),
         }
@@ -67,8 +88,22 @@ impl ApiError {
 
 impl From<sqlx::Error> for ApiError {
     fn from(err: sqlx::Error) -> Self {
-        Self::internal(err)
+        match err {
+            // No connection within the pool's acquire timeout, or the server unreachable:
+            // nothing the client did wrong, and likely to pass.
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => Self::Unavailable(err.into()),
+            sqlx::Error::Database(ref db) if is_transient(db.code().as_deref()) => Self::Unavailable(err.into()),
+            _ => Self::internal(err),
+        }
     }
+}
+
+/// SQLSTATEs that mean the server is shutting down, restarting or out of connections.
+fn is_transient(code: Option<&str>) -> bool {
+    matches!(
+        code,
+        Some("57P01" | "57P02" | "57P03" | "53300" | "08000" | "08003" | "08006")
+    )
 }
 
 impl From<Invalid> for ApiError {
@@ -80,12 +115,23 @@ impl From<Invalid> for ApiError {
 /// Lets security-scheme checkers, which must return `poem::Error`, fail the same way.
 impl From<ApiError> for poem::Error {
     fn from(err: ApiError) -> Self {
-        let status = err.status();
-        poem::Error::from_response(err.into_body().with_status(status).into_response())
+        let (status, retry_after) = (err.status(), err.retry_after_secs());
+        poem::Error::from_response(error_response(status, err.into_body(), retry_after))
     }
 }
 
-const INTERNAL_MESSAGE: &str = "Internal server error";
+/// An error response outside an operation (middleware, security checkers), shaped like the
+/// operations' own: the JSON body, and `Retry-After` where waiting helps.
+pub fn error_response(status: StatusCode, body: Json<ErrorBody>, retry_after_secs: Option<u64>) -> Response {
+    let mut resp = body.with_status(status).into_response();
+    if let Some(secs) = retry_after_secs {
+        resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    }
+    resp
+}
+
+pub(crate) const INTERNAL_MESSAGE: &str = "Internal server error";
+const UNAVAILABLE_MESSAGE: &str = "Service temporarily unavailable, try again shortly";
 
 /// The body of every 4xx and 5xx response.
 #[derive(Debug, Object)]
@@ -101,14 +147,21 @@ impl ErrorBody {
 }
 
 /// Declares the error responses of one operation: a `#[derive(ApiResponse)]` enum with a
-/// variant per status (plus 500), and a conversion from [`ApiError`]. An `ApiError` whose
-/// status the operation did not declare is a bug: it is logged and answered with 500, so
-/// the spec never lies about what a client can receive.
+/// variant per declared status, plus 500 and 503 (which any operation touching the database
+/// can meet), and a conversion from [`ApiError`]. `throttled enum` adds 429. An `ApiError`
+/// whose status the operation did not declare is a bug: it is logged and answered with 500,
+/// so the spec never lies about what a client can receive.
 macro_rules! api_errors {
-    ($(#[$meta:meta])* $vis:vis enum $name:ident {
+    ($(#[$meta:meta])* $vis:vis throttled enum $name:ident { $($variants:tt)* }) => {
+        $crate::error::api_errors!(@build [$(#[$meta])*] $vis $name [throttled] { $($variants)* });
+    };
+    ($(#[$meta:meta])* $vis:vis enum $name:ident { $($variants:tt)* }) => {
+        $crate::error::api_errors!(@build [$(#[$meta])*] $vis $name [] { $($variants)* });
+    };
+    (@build [$($meta:tt)*] $vis:vis $name:ident [$($throttled:ident)?] {
         $($(#[$variant_meta:meta])* $variant:ident = $status:literal),* $(,)?
     }) => {
-        $(#[$meta])*
+        $($meta)*
         #[derive(poem_openapi::ApiResponse)]
         $vis enum $name {
             $(
@@ -116,16 +169,35 @@ macro_rules! api_errors {
                 #[oai(status = $status)]
                 $variant(poem_openapi::payload::Json<$crate::error::ErrorBody>),
             )*
+            $(
+                #[doc = concat!("Too many failed attempts (", stringify!($throttled), "); retry after `Retry-After` seconds.")]
+                #[oai(status = 429)]
+                TooManyRequests(
+                    poem_openapi::payload::Json<$crate::error::ErrorBody>,
+                    /// Seconds to wait before trying again.
+                    #[oai(header = "Retry-After")] u64,
+                ),
+            )?
             /// An unexpected server failure; its cause is logged, not returned.
             #[oai(status = 500)]
             Internal(poem_openapi::payload::Json<$crate::error::ErrorBody>),
+            /// The database is unreachable or busy; retry after `Retry-After` seconds.
+            #[oai(status = 503)]
+            Unavailable(
+                poem_openapi::payload::Json<$crate::error::ErrorBody>,
+                /// Seconds to wait before trying again.
+                #[oai(header = "Retry-After")] u64,
+            ),
         }
 
         impl From<$crate::error::ApiError> for $name {
             fn from(err: $crate::error::ApiError) -> Self {
+                let retry_after = err.retry_after_secs().unwrap_or($crate::error::UNAVAILABLE_RETRY_SECS);
                 match err.status().as_u16() {
                     $($status => Self::$variant(err.into_body()),)*
+                    $(429 if stringify!($throttled) == "throttled" => Self::TooManyRequests(err.into_body(), retry_after),)?
                     500 => Self::Internal(err.into_body()),
+                    503 => Self::Unavailable(err.into_body(), retry_after),
                     undeclared => {
                         tracing::error!(status = undeclared, error = %err, operation = stringify!($name),
                             "operation produced a status its spec does not declare");
@@ -157,73 +229,4 @@ pub fn on_constraint(name: &'static str, client_error: ApiError) -> impl FnOnce(
         sqlx::Error::Database(db) if db.constraint() == Some(name) => client_error,
         _ => ApiError::from(err),
     }
-}
-
-/// Middleware for the whole app: the framework's own rejections become JSON errors with a
-/// clear message (and a 405 says what is allowed); a response an operation already built
-/// passes through unchanged.
-pub async fn json_errors<E: Endpoint>(next: E, req: Request, allowed: &AllowedMethods) -> poem::Result<Response> {
-    let path = req.uri().path().to_owned();
-    let err = match next.call(req).await {
-        Ok(resp) => return Ok(resp.into_response()),
-        Err(err) if err.is_from_response() => return Ok(err.into_response()),
-        Err(err) => err,
-    };
-    let (status, message): (StatusCode, Cow<'static, str>) = if err.is::<AuthorizationError>() {
-        (
-            StatusCode::UNAUTHORIZED,
-            "Missing or malformed Authorization header".into(),
-        )
-    } else if err.is::<ContentTypeError>() {
-        // The contract answers every malformed request with 400, a missing JSON content type included.
-        (
-            StatusCode::BAD_REQUEST,
-            "Expected a JSON body with `Content-Type: application/json`".into(),
-        )
-    } else if err.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        (StatusCode::PAYLOAD_TOO_LARGE, "Request body is too large".into())
-    } else if err.status().is_server_error() {
-        tracing::error!(error = %err, status = err.status().as_u16(), "request failed");
-        (err.status(), INTERNAL_MESSAGE.into())
-    } else if let Some(err) = err.downcast_ref::<ParseRequestPayloadError>() {
-        (
-            StatusCode::BAD_REQUEST,
-            format!("Invalid request body: {}", err.reason).into(),
-        )
-    } else if let Some(err) = err.downcast_ref::<ParsePathError>() {
-        // poem-openapi names path parameters by position here, not by their spec name.
-        (
-            StatusCode::BAD_REQUEST,
-            format!("Invalid path parameter: {}", err.reason).into(),
-        )
-    } else if err.status() == StatusCode::NOT_FOUND {
-        (StatusCode::NOT_FOUND, "Not found".into())
-    } else {
-        (err.status(), err.to_string().into())
-    };
-    let mut resp = ErrorBody::json(message).with_status(status).into_response();
-    if status == StatusCode::METHOD_NOT_ALLOWED
-        && let Some(allow) = allowed
-            .for_path(&path)
-            .and_then(|methods| HeaderValue::from_str(methods).ok())
-    {
-        resp.headers_mut().insert(header::ALLOW, allow);
-    }
-    Ok(resp)
-}
-
-/// Middleware capping request bodies at `limit` bytes, whether or not they declare a
-/// length, so a handler never buffers more than that.
-pub async fn limit_body<E: Endpoint>(next: E, mut req: Request, limit: usize) -> poem::Result<E::Output> {
-    let declared = req.headers().get(poem::http::header::CONTENT_LENGTH);
-    let declared = declared.and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
-    if declared.is_some_and(|len| len > limit as u64) {
-        return Err(SizedLimitError::PayloadTooLarge.into());
-    }
-    let body = req.take_body().into_bytes_limit(limit).await.map_err(|err| match err {
-        ReadBodyError::PayloadTooLarge => poem::Error::from(SizedLimitError::PayloadTooLarge),
-        other => other.into(),
-    })?;
-    req.set_body(body);
-    next.call(req).await
 }

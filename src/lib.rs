@@ -9,6 +9,7 @@ pub mod db;
 pub mod domain;
 pub mod embedded_pg;
 pub mod error;
+pub mod middleware;
 pub mod startup;
 pub mod state;
 pub mod telemetry;
@@ -45,12 +46,11 @@ pub async fn run(config: Config) -> Result<(), Box<dyn Error>> {
 }
 
 async fn serve(config: &Config, options: PgConnectOptions) -> Result<(), Box<dyn Error>> {
-    let pool = db::connect(options).await?;
+    let pool = db::connect(options, &config.limits).await?;
     db::MIGRATOR.run(&pool).await?;
     tracing::info!("database migrated");
     let state = state::AppState::new(config, pool.clone())?;
-    let server =
-        startup::Server::bind(format!("{}:{}", config.host, config.port), state, config.max_body_bytes).await?;
+    let server = startup::Server::bind(format!("{}:{}", config.host, config.port), state, config.limits).await?;
     if let Some(addr) = server.local_addr() {
         tracing::info!(
             "listening on http://{addr} (API explorer at http://{addr}/docs, web app at http://{addr}/app/)"

@@ -4,7 +4,7 @@ use std::{
     io,
     net::SocketAddr,
     path::{Path, PathBuf},
-    sync::atomic::Ordering,
+    sync::{Arc, atomic::Ordering},
     time::Duration,
 };
 
@@ -18,18 +18,22 @@ use poem::{
 use crate::{
     allowed_methods::AllowedMethods,
     api,
-    error::{json_errors, limit_body},
+    config::Limits,
+    middleware::{json_errors, limit_body, limit_headers, nosniff, time_limit, web_app_headers},
     state::AppState,
 };
 
 /// In-flight requests get this long to finish after a shutdown signal.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+/// Keep-alive connections with nothing to say are closed after this long.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Every route: the API, its spec and Swagger UI, and the web app under `/app/`.
-pub fn app(state: AppState, max_body_bytes: usize) -> impl Endpoint {
+/// From the outside in: a log span, security headers, JSON errors, then the limits.
+pub fn app(state: AppState, limits: Limits) -> impl Endpoint {
     let api = api::service();
     let spec: serde_json::Value = serde_json::from_str(&api.spec()).expect("poem-openapi writes valid JSON");
-    let allowed = std::sync::Arc::new(AllowedMethods::from_spec(&spec));
+    let allowed = Arc::new(AllowedMethods::from_spec(&spec));
     let hits = state.hits.clone();
     let web_app = StaticFilesEndpoint::new(static_dir())
         .index_file("index.html")
@@ -39,18 +43,22 @@ pub fn app(state: AppState, max_body_bytes: usize) -> impl Endpoint {
                 hits.fetch_add(1, Ordering::Relaxed);
                 Ok(req)
             }
-        });
+        })
+        .with(web_app_headers());
     Route::new()
         .at("/openapi.json", api.spec_endpoint())
         .at("/openapi.yaml", api.spec_endpoint_yaml())
         .nest("/docs", api.swagger_ui())
         .nest("/app", web_app)
         .nest("/", api)
-        .around(move |ep, req| limit_body(ep, req, max_body_bytes))
+        .around(move |ep, req| limit_body(ep, req, limits.max_body_bytes))
+        .around(move |ep, req| time_limit(ep, req, limits.request_timeout))
+        .around(move |ep, req| limit_headers(ep, req, limits.max_header_bytes))
         .around(move |ep, req| {
             let allowed = allowed.clone();
             async move { json_errors(ep, req, &allowed).await }
         })
+        .with(nosniff())
         .data(state)
         .with(Tracing)
 }
@@ -70,16 +78,16 @@ fn static_dir() -> PathBuf {
 pub struct Server {
     acceptor: TcpAcceptor,
     state: AppState,
-    max_body_bytes: usize,
+    limits: Limits,
 }
 
 impl Server {
-    pub async fn bind(addr: impl Into<String>, state: AppState, max_body_bytes: usize) -> io::Result<Self> {
+    pub async fn bind(addr: impl Into<String>, state: AppState, limits: Limits) -> io::Result<Self> {
         let acceptor = TcpListener::bind(addr.into()).into_acceptor().await?;
         Ok(Self {
             acceptor,
             state,
-            max_body_bytes,
+            limits,
         })
     }
 
@@ -94,7 +102,8 @@ impl Server {
     /// requests finish (for at most [`SHUTDOWN_GRACE`]).
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send) -> io::Result<()> {
         poem::Server::new_with_acceptor(self.acceptor)
-            .run_with_graceful_shutdown(app(self.state, self.max_body_bytes), shutdown, Some(SHUTDOWN_GRACE))
+            .idle_timeout(IDLE_TIMEOUT)
+            .run_with_graceful_shutdown(app(self.state, self.limits), shutdown, Some(SHUTDOWN_GRACE))
             .await
     }
 }

@@ -3,7 +3,7 @@ use std::sync::{Arc, atomic::AtomicU64};
 use sqlx::PgPool;
 
 use crate::{
-    auth::{AccessTokens, PasswordHasher},
+    auth::{AccessTokens, LoginThrottle, PasswordHasher},
     config::{Config, Platform, Secret},
 };
 
@@ -12,6 +12,7 @@ use crate::{
 pub struct AppState {
     pub db: PgPool,
     pub passwords: PasswordHasher,
+    pub login_throttle: Arc<LoginThrottle>,
     pub access_tokens: Arc<AccessTokens>,
     pub polka_key: Arc<Secret>,
     pub platform: Platform,
@@ -25,6 +26,7 @@ impl AppState {
         Ok(Self {
             db,
             passwords: PasswordHasher::new(config.hash_params)?,
+            login_throttle: Arc::new(LoginThrottle::new(config.login_throttle)),
             access_tokens: Arc::new(AccessTokens::new(&config.jwt_secret, ttl)),
             polka_key: Arc::new(config.polka_key.clone()),
             platform: config.platform,

@@ -22,6 +22,13 @@ api_errors! {
     }
 }
 
+api_errors! {
+    enum ReadyError {}
+}
+
+/// Readiness must answer quickly even when the database hangs.
+const READY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
+
 pub struct AdminApi;
 
 #[OpenApi(tag = "ApiTags::Admin")]
@@ -32,6 +39,21 @@ impl AdminApi {
     #[oai(path = "/api/healthz", method = "get", operation_id = "healthz")]
     async fn healthz(&self) -> PlainText<&'static str> {
         PlainText("OK")
+    }
+
+    /// Readiness check
+    ///
+    /// `OK` when the database answers within a second; 503 (with `Retry-After`) when it does not.
+    /// Unlike `/api/healthz` (liveness), this says whether requests can succeed.
+    #[oai(path = "/api/readyz", method = "get", operation_id = "readyz")]
+    async fn readyz(&self, state: Data<&AppState>) -> Result<PlainText<&'static str>, ReadyError> {
+        let ping = sqlx::query_scalar!(r#"select 1 as "one!""#).fetch_one(&state.db);
+        match tokio::time::timeout(READY_TIMEOUT, ping).await {
+            Ok(answer) => answer
+                .map(|_| PlainText("OK"))
+                .map_err(|err| ApiError::Unavailable(err.into()).into()),
+            Err(elapsed) => Err(ApiError::Unavailable(elapsed.into()).into()),
+        }
     }
 
     /// Visit count

@@ -1,7 +1,7 @@
 //! Logging in, refreshing the access token, and revoking a refresh token.
 
 use chrono::{Duration, Utc};
-use poem::web::Data;
+use poem::web::{Data, RemoteAddr};
 use poem_openapi::{ApiResponse, Object, OpenApi, payload::Json, types::Example};
 
 use super::{ApiTags, Text, users::User};
@@ -63,7 +63,7 @@ const BAD_CREDENTIALS: ApiError = ApiError::Unauthorized("Incorrect email or pas
 const BAD_REFRESH: ApiError = ApiError::Unauthorized("Invalid, expired or revoked refresh token");
 
 api_errors! {
-    enum LoginError {
+    throttled enum LoginError {
         /// A malformed body.
         BadRequest = 400,
         /// Unknown email or wrong password: the same answer for both.
@@ -80,6 +80,36 @@ api_errors! {
     }
 }
 
+/// The user these credentials belong to, if they do. An unknown email still costs one
+/// hash verification, so the answer's timing does not reveal which emails exist.
+async fn authenticate(state: &AppState, email: &str, password: String) -> Result<Option<User>, ApiError> {
+    let Ok(password) = Password::parse(password) else {
+        return Ok(None);
+    };
+    // No stored email holds a NUL (PostgreSQL text cannot), so such a login is simply unknown.
+    let found = if email.contains('\0') {
+        None
+    } else {
+        sqlx::query!(
+            r#"select id, created_at as "created_at: super::Timestamp", updated_at as "updated_at: super::Timestamp",
+                      email, is_chirpy_red, hashed_password
+               from users where lower(email) = lower($1)"#,
+            email.trim(),
+        )
+        .fetch_optional(&state.db)
+        .await?
+    };
+    let hash = found.as_ref().map(|row| row.hashed_password.clone());
+    let matches = state.passwords.verify(password, hash).await?;
+    Ok(found.filter(|_| matches).map(|row| User {
+        id: row.id,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+        email: row.email,
+        is_chirpy_red: row.is_chirpy_red,
+    }))
+}
+
 pub struct SessionsApi;
 
 #[OpenApi(tag = "ApiTags::Auth")]
@@ -87,37 +117,29 @@ impl SessionsApi {
     /// Log in
     ///
     /// Checks the email (regardless of letter case) and password and returns the user with an
-    /// access token (one hour) and a refresh token (60 days).
+    /// access token (one hour) and a refresh token (60 days). After repeated failures for one
+    /// email, or from one client address, attempts get 429 until `Retry-After` seconds pass.
     #[oai(path = "/api/login", method = "post", operation_id = "login")]
-    async fn login(&self, state: Data<&AppState>, body: Json<Login>) -> Result<Json<LoggedIn>, LoginError> {
+    async fn login(
+        &self,
+        state: Data<&AppState>,
+        peer: &RemoteAddr,
+        body: Json<Login>,
+    ) -> Result<Json<LoggedIn>, LoginError> {
         let Login { email, password, .. } = body.0;
-        let password = Password::parse(password.0).map_err(|_| BAD_CREDENTIALS)?;
-        // No stored email holds a NUL (PostgreSQL text cannot), so such a login is simply unknown.
-        let found = if email.0.contains('\0') {
-            None
-        } else {
-            sqlx::query!(
-            r#"select id, created_at as "created_at: super::Timestamp", updated_at as "updated_at: super::Timestamp",
-                      email, is_chirpy_red, hashed_password
-               from users where lower(email) = lower($1)"#,
-            email.0.trim(),
-        )
-        .fetch_optional(&state.db)
-        .await?
+        let (email, address) = (email.0, peer.as_socket_addr().map(|addr| addr.ip()));
+        state
+            .login_throttle
+            .check(&email, address)
+            .map_err(|wait| ApiError::TooManyRequests {
+                message: "Too many failed login attempts; try again later",
+                retry_after_secs: wait.as_secs() + 1,
+            })?;
+        let Some(user) = authenticate(&state, &email, password.0).await? else {
+            state.login_throttle.record_failure(&email, address);
+            return Err(BAD_CREDENTIALS.into());
         };
-        // An unknown email still costs one hash verification, so timing does not reveal it.
-        let hash = found.as_ref().map(|row| row.hashed_password.clone());
-        let row = match (state.passwords.verify(password, hash).await?, found) {
-            (true, Some(row)) => row,
-            _ => return Err(BAD_CREDENTIALS.into()),
-        };
-        let user = User {
-            id: row.id,
-            created_at: row.created_at,
-            updated_at: row.updated_at,
-            email: row.email,
-            is_chirpy_red: row.is_chirpy_red,
-        };
+        state.login_throttle.record_success(&email);
         let token = state.access_tokens.issue(user.id)?;
         let refresh = RefreshToken::generate().map_err(ApiError::internal)?;
         sqlx::query!(

@@ -53,7 +53,7 @@ pub struct TestApp {
     pub client: reqwest::Client,
     /// The test's own database, for looking behind the API.
     pub db: PgPool,
-    _database: TestDatabase,
+    _database: Option<TestDatabase>,
 }
 
 /// A database of the test's own, created empty. On a shared server (`DATABASE_URL`) it is
@@ -87,17 +87,13 @@ impl TestDatabase {
         }
     }
 
+    pub fn options(&self) -> PgConnectOptions {
+        self.options.clone()
+    }
+
     /// For programs that take a URL, such as the real binary.
     pub fn url(&self) -> &str {
         &self.url
-    }
-
-    pub async fn migrated_pool(&self) -> PgPool {
-        let pool = db::connect(self.options.clone())
-            .await
-            .expect("connecting to the test database");
-        db::MIGRATOR.run(&pool).await.expect("migrating the test database");
-        pool
     }
 }
 
@@ -134,12 +130,9 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
 }
 
-/// Starts the app with the test configuration as adjusted by `adjust`.
-pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
-    let database = TestDatabase::create().await;
-    let db = database.migrated_pool().await;
-
-    let mut config = Config::from_lookup(|name| {
+/// The configuration every test starts from: dev platform, known secrets.
+pub fn test_config() -> Config {
+    Config::from_lookup(|name| {
         let value = match name {
             "PLATFORM" => "dev",
             "JWT_SECRET" => JWT_SECRET,
@@ -148,10 +141,26 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
         };
         Some(value.to_owned())
     })
-    .expect("test configuration");
+    .expect("test configuration")
+}
+
+/// Starts the app, on a fresh database of its own, with the test configuration as
+/// adjusted by `adjust`.
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
+    let database = TestDatabase::create().await;
+    let mut app = spawn_app_on(database.options(), adjust).await;
+    app._database = Some(database);
+    app
+}
+
+/// Starts the app on the database `options` name, migrating it first.
+pub async fn spawn_app_on(options: PgConnectOptions, adjust: impl FnOnce(&mut Config)) -> TestApp {
+    let mut config = test_config();
     adjust(&mut config);
+    let db = db::pool(options, &config.limits);
+    db::MIGRATOR.run(&db).await.expect("migrating the test database");
     let state = AppState::new(&config, db.clone()).expect("app state");
-    let server = Server::bind("127.0.0.1:0", state, config.max_body_bytes)
+    let server = Server::bind("127.0.0.1:0", state, config.limits)
         .await
         .expect("binding a port");
     let addr = server.local_addr().expect("a socket address");
@@ -165,7 +174,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
         base: format!("http://{addr}"),
         client,
         db,
-        _database: database,
+        _database: None,
     }
 }
 

@@ -4,6 +4,8 @@ mod admin;
 mod binary;
 mod chirps;
 mod helpers;
+mod resilience;
+mod security;
 mod sessions;
 mod spec;
 mod static_files;

@@ -23,25 +23,35 @@ fn the_committed_spec_is_what_the_code_generates() {
 #[test]
 fn the_spec_lists_exactly_the_contracts_routes_and_statuses() {
     let expected: BTreeMap<(&str, &str), Vec<&str>> = BTreeMap::from([
-        (("post", "/api/users"), vec!["201", "400", "409", "413", "500"]),
-        (("put", "/api/users"), vec!["200", "400", "401", "409", "413", "500"]),
-        (("post", "/api/login"), vec!["200", "400", "401", "413", "500"]),
-        (("post", "/api/refresh"), vec!["200", "401", "500"]),
-        (("post", "/api/revoke"), vec!["204", "401", "500"]),
-        (("post", "/api/chirps"), vec!["201", "400", "401", "413", "500"]),
-        (("get", "/api/chirps"), vec!["200", "400", "500"]),
-        (("get", "/api/chirps/{chirpID}"), vec!["200", "400", "404", "500"]),
+        (("post", "/api/users"), vec!["201", "400", "409", "413", "500", "503"]),
+        (
+            ("put", "/api/users"),
+            vec!["200", "400", "401", "409", "413", "500", "503"],
+        ),
+        (
+            ("post", "/api/login"),
+            vec!["200", "400", "401", "413", "429", "500", "503"],
+        ),
+        (("post", "/api/refresh"), vec!["200", "401", "500", "503"]),
+        (("post", "/api/revoke"), vec!["204", "401", "500", "503"]),
+        (("post", "/api/chirps"), vec!["201", "400", "401", "413", "500", "503"]),
+        (("get", "/api/chirps"), vec!["200", "400", "500", "503"]),
+        (
+            ("get", "/api/chirps/{chirpID}"),
+            vec!["200", "400", "404", "500", "503"],
+        ),
         (
             ("delete", "/api/chirps/{chirpID}"),
-            vec!["204", "400", "401", "403", "404", "500"],
+            vec!["204", "400", "401", "403", "404", "500", "503"],
         ),
         (
             ("post", "/api/polka/webhooks"),
-            vec!["204", "400", "401", "404", "413", "500"],
+            vec!["204", "400", "401", "404", "413", "500", "503"],
         ),
         (("get", "/api/healthz"), vec!["200"]),
+        (("get", "/api/readyz"), vec!["200", "500", "503"]),
         (("get", "/admin/metrics"), vec!["200"]),
-        (("post", "/admin/reset"), vec!["200", "403", "500"]),
+        (("post", "/admin/reset"), vec!["200", "403", "500", "503"]),
     ]);
     let spec = spec();
     let mut actual = BTreeMap::new();

@@ -1,0 +1,137 @@
+//! What every request passes through: limits on its size and time, security headers, and
+//! JSON bodies for the framework's own rejections.
+
+use std::{borrow::Cow, time::Duration};
+
+use poem::{
+    Endpoint, IntoResponse, Request, Response,
+    error::{ReadBodyError, SizedLimitError},
+    http::{HeaderValue, StatusCode, header},
+    middleware::SetHeader,
+};
+use poem_openapi::error::{AuthorizationError, ContentTypeError, ParsePathError, ParseRequestPayloadError};
+
+use crate::{
+    allowed_methods::AllowedMethods,
+    error::{ErrorBody, INTERNAL_MESSAGE, UNAVAILABLE_RETRY_SECS, error_response},
+};
+
+/// The framework's own rejections become JSON errors with a clear message (and a 405 says
+/// what is allowed); a response an operation already built passes through unchanged.
+pub async fn json_errors<E: Endpoint>(next: E, req: Request, allowed: &AllowedMethods) -> poem::Result<Response> {
+    let path = req.uri().path().to_owned();
+    let err = match next.call(req).await {
+        Ok(resp) => return Ok(resp.into_response()),
+        Err(err) if err.is_from_response() => return Ok(err.into_response()),
+        Err(err) => err,
+    };
+    let (status, message): (StatusCode, Cow<'static, str>) = if err.is::<AuthorizationError>() {
+        (
+            StatusCode::UNAUTHORIZED,
+            "Missing or malformed Authorization header".into(),
+        )
+    } else if err.is::<ContentTypeError>() {
+        // The contract answers every malformed request with 400, a missing JSON content type included.
+        (
+            StatusCode::BAD_REQUEST,
+            "Expected a JSON body with `Content-Type: application/json`".into(),
+        )
+    } else if err.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        (StatusCode::PAYLOAD_TOO_LARGE, "Request body is too large".into())
+    } else if err.status().is_server_error() {
+        tracing::error!(error = %err, status = err.status().as_u16(), "request failed");
+        (err.status(), INTERNAL_MESSAGE.into())
+    } else if let Some(err) = err.downcast_ref::<ParseRequestPayloadError>() {
+        (
+            StatusCode::BAD_REQUEST,
+            format!("Invalid request body: {}", err.reason).into(),
+        )
+    } else if let Some(err) = err.downcast_ref::<ParsePathError>() {
+        // poem-openapi names path parameters by position here, not by their spec name.
+        (
+            StatusCode::BAD_REQUEST,
+            format!("Invalid path parameter: {}", err.reason).into(),
+        )
+    } else if err.status() == StatusCode::NOT_FOUND {
+        (StatusCode::NOT_FOUND, "Not found".into())
+    } else {
+        (err.status(), err.to_string().into())
+    };
+    let mut resp = error_response(status, ErrorBody::json(message), None);
+    if status == StatusCode::METHOD_NOT_ALLOWED
+        && let Some(allow) = allowed
+            .for_path(&path)
+            .and_then(|methods| HeaderValue::from_str(methods).ok())
+    {
+        resp.headers_mut().insert(header::ALLOW, allow);
+    }
+    Ok(resp)
+}
+
+/// Caps request bodies at `limit` bytes, whether or not they declare a length, so a
+/// handler never buffers more than that.
+pub async fn limit_body<E: Endpoint>(next: E, mut req: Request, limit: usize) -> poem::Result<E::Output> {
+    let declared = req.headers().get(header::CONTENT_LENGTH);
+    let declared = declared.and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > limit as u64) {
+        return Err(SizedLimitError::PayloadTooLarge.into());
+    }
+    let body = req.take_body().into_bytes_limit(limit).await.map_err(|err| match err {
+        ReadBodyError::PayloadTooLarge => poem::Error::from(SizedLimitError::PayloadTooLarge),
+        other => other.into(),
+    })?;
+    req.set_body(body);
+    next.call(req).await
+}
+
+/// Refuses requests whose headers (names and values) add up to more than `limit` bytes:
+/// 431, before any work is done for them.
+pub async fn limit_headers<E: Endpoint>(next: E, req: Request, limit: usize) -> poem::Result<E::Output> {
+    let size: usize = req
+        .headers()
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len())
+        .sum();
+    if size > limit {
+        return Err(poem::Error::from_string(
+            "Request headers are too large",
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+        ));
+    }
+    next.call(req).await
+}
+
+/// A request still unanswered after `limit` (a stalled client body, a database that hangs)
+/// gets 503 with `Retry-After`, and its work is dropped.
+pub async fn time_limit<E: Endpoint>(next: E, req: Request, limit: Duration) -> poem::Result<Response> {
+    let uri = req.uri().clone();
+    match tokio::time::timeout(limit, next.call(req)).await {
+        Ok(result) => result.map(IntoResponse::into_response),
+        Err(_) => {
+            tracing::warn!(%uri, limit_secs = limit.as_secs_f64(), "request timed out");
+            let body = ErrorBody::json("The request took too long; try again shortly");
+            Ok(error_response(
+                StatusCode::SERVICE_UNAVAILABLE,
+                body,
+                Some(UNAVAILABLE_RETRY_SECS),
+            ))
+        }
+    }
+}
+
+/// On every response: browsers must not guess content types.
+pub fn nosniff() -> SetHeader {
+    SetHeader::new().overriding(header::X_CONTENT_TYPE_OPTIONS, "nosniff")
+}
+
+/// On the web app: it may load only its own scripts, styles and images and talk only to
+/// this server, and no other site may frame it.
+pub fn web_app_headers() -> SetHeader {
+    const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+                       connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'; \
+                       object-src 'none'";
+    SetHeader::new()
+        .overriding(header::CONTENT_SECURITY_POLICY, CSP)
+        .overriding(header::REFERRER_POLICY, "no-referrer")
+        .overriding(header::X_FRAME_OPTIONS, "DENY")
+}

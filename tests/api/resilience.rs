@@ -1,0 +1,100 @@
+//! Faults: the database going away and coming back, and two instances migrating at once.
+
+use std::time::{Duration, Instant};
+
+use chirpy::{db, embedded_pg::EmbeddedPostgres};
+use reqwest::StatusCode;
+
+use crate::helpers::{TestDatabase, error_message, header, json_body, spawn_app_on};
+
+/// A cluster of its own, since this test stops it.
+#[tokio::test]
+async fn a_database_outage_gives_fast_503s_and_the_server_recovers_by_itself() {
+    let mut cluster = EmbeddedPostgres::start_throwaway().expect("a cluster to break");
+    db::create_database_if_missing(&cluster.connect_options("postgres"), "chirpy")
+        .await
+        .unwrap();
+    let app = spawn_app_on(cluster.connect_options("chirpy"), |config| {
+        config.limits.db_acquire_timeout = Duration::from_millis(300);
+    })
+    .await;
+    let session = app.user().await;
+    let chirp = app.chirp(&session, "before the outage").await;
+    assert_eq!(app.get("/api/readyz").send().await.unwrap().text().await.unwrap(), "OK");
+
+    cluster.stop().unwrap();
+
+    for (method, path) in [("GET", "/api/chirps"), ("GET", "/api/readyz")] {
+        let started = Instant::now();
+        let resp = app
+            .client
+            .request(method.parse().unwrap(), app.url(path))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(header(&resp, "retry-after"), "1", "{path}");
+        error_message(resp, StatusCode::SERVICE_UNAVAILABLE).await;
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "{path} must fail fast: {:?}",
+            started.elapsed()
+        );
+    }
+    let resp = app
+        .post("/api/chirps")
+        .bearer_auth(&session.token)
+        .json(&serde_json::json!({"body": "lost?"}))
+        .send()
+        .await;
+    error_message(resp.unwrap(), StatusCode::SERVICE_UNAVAILABLE).await;
+    let resp = app
+        .post("/api/login")
+        .json(&serde_json::json!({"email": session.email, "password": session.password}));
+    error_message(resp.send().await.unwrap(), StatusCode::SERVICE_UNAVAILABLE).await;
+    let health = app.get("/api/healthz").send().await.unwrap();
+    assert_eq!(
+        (health.status(), health.text().await.unwrap().as_str()),
+        (StatusCode::OK, "OK"),
+        "liveness stays up"
+    );
+
+    cluster.start_again().unwrap();
+
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let resp = app.get("/api/readyz").send().await.unwrap();
+        if resp.status() == StatusCode::OK {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no recovery within 15 s: {}", resp.status());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let chirps = json_body(app.get("/api/chirps").send().await.unwrap(), StatusCode::OK).await;
+    assert_eq!(chirps, serde_json::json!([chirp]), "nothing lost, nothing half-written");
+    app.chirp(&session, "after the outage").await;
+}
+
+#[tokio::test]
+async fn two_instances_can_migrate_the_same_database_at_once() {
+    let database = TestDatabase::create().await;
+    let limits = crate::helpers::test_config().limits;
+    let (first, second) = (
+        db::pool(database.options(), &limits),
+        db::pool(database.options(), &limits),
+    );
+    let (a, b) = tokio::join!(db::MIGRATOR.run(&first), db::MIGRATOR.run(&second));
+    a.expect("first instance");
+    b.expect("second instance");
+    let applied: i64 = sqlx::query_scalar("select count(*) from _sqlx_migrations where success")
+        .fetch_one(&first)
+        .await
+        .unwrap();
+    assert_eq!(applied as usize, db::MIGRATOR.iter().count());
+    let tables: i64 = sqlx::query_scalar(
+        "select count(*) from information_schema.tables where table_name in ('users', 'chirps', 'refresh_tokens')",
+    )
+    .fetch_one(&first)
+    .await
+    .unwrap();
+    assert_eq!(tables, 3);
+}

@@ -1,0 +1,229 @@
+//! Brute force, hostile input, limits and security headers.
+
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::helpers::{error_message, header, json_body, raw_request, spawn_app, spawn_app_with};
+
+#[tokio::test]
+async fn repeated_failures_lock_an_email_with_429_but_not_other_users() {
+    let app = spawn_app_with(|config| config.login_throttle.max_failures_per_email = 3).await;
+    let victim = app.user().await;
+    let bystander = app.user().await;
+    let attempt = |email: &str, password: &str| {
+        app.post("/api/login")
+            .json(&json!({"email": email, "password": password}))
+            .send()
+    };
+    for _ in 0..3 {
+        error_message(attempt(&victim.email, "guess").await.unwrap(), StatusCode::UNAUTHORIZED).await;
+    }
+    for password in ["guess", victim.password.as_str()] {
+        let resp = attempt(&victim.email.to_uppercase(), password).await.unwrap();
+        let wait: u64 = header(&resp, "retry-after").parse().expect("Retry-After in seconds");
+        assert!((1..=900).contains(&wait), "{wait}");
+        let message = error_message(resp, StatusCode::TOO_MANY_REQUESTS).await;
+        assert_eq!(message, "Too many failed login attempts; try again later");
+    }
+    json_body(
+        attempt(&bystander.email, &bystander.password).await.unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn repeated_failures_from_one_address_lock_that_address() {
+    let app = spawn_app_with(|config| config.login_throttle.max_failures_per_address = 4).await;
+    let user = app.user().await;
+    for n in 0..4 {
+        let resp = app
+            .post("/api/login")
+            .json(&json!({"email": format!("nobody{n}@example.com"), "password": "x"}));
+        error_message(resp.send().await.unwrap(), StatusCode::UNAUTHORIZED).await;
+    }
+    let resp = app
+        .post("/api/login")
+        .json(&json!({"email": user.email, "password": user.password}))
+        .send()
+        .await;
+    error_message(resp.unwrap(), StatusCode::TOO_MANY_REQUESTS).await;
+}
+
+/// Not a speed target: a check that an unknown email is not answered noticeably faster
+/// than a wrong password (it would be about 30x faster without the dummy hash).
+#[tokio::test]
+async fn an_unknown_email_takes_as_long_as_a_wrong_password() {
+    let app = spawn_app_with(|config| config.login_throttle.max_failures_per_email = 1000).await;
+    let user = app.user().await;
+    let median = |email: String| {
+        let app = &app;
+        async move {
+            let mut times = Vec::new();
+            for _ in 0..7 {
+                let started = Instant::now();
+                let resp = app
+                    .post("/api/login")
+                    .json(&json!({"email": email, "password": "wrong"}))
+                    .send()
+                    .await;
+                assert_eq!(resp.unwrap().status(), StatusCode::UNAUTHORIZED);
+                times.push(started.elapsed());
+            }
+            times.sort();
+            times[3]
+        }
+    };
+    let wrong_password = median(user.email.clone()).await;
+    let unknown_email = median("nobody-at-all@example.com".to_owned()).await;
+    assert!(
+        unknown_email * 3 > wrong_password,
+        "unknown email {unknown_email:?} vs wrong password {wrong_password:?}"
+    );
+}
+
+#[tokio::test]
+async fn every_response_says_nosniff_and_the_web_app_gets_a_strict_policy() {
+    let app = spawn_app().await;
+    for path in [
+        "/api/healthz",
+        "/api/chirps",
+        "/api/nope",
+        "/openapi.json",
+        "/app/",
+        "/app/missing",
+    ] {
+        let resp = app.get(path).send().await.unwrap();
+        assert_eq!(header(&resp, "x-content-type-options"), "nosniff", "{path}");
+        assert_eq!(header(&resp, "server"), "", "{path}: no server banner");
+    }
+    let resp = app.get("/app/").send().await.unwrap();
+    let csp = header(&resp, "content-security-policy");
+    for directive in [
+        "default-src 'self'",
+        "script-src 'self'",
+        "frame-ancestors 'none'",
+        "object-src 'none'",
+    ] {
+        assert!(csp.contains(directive), "{csp}");
+    }
+    assert!(!csp.contains("unsafe-inline") && !csp.contains("unsafe-eval"), "{csp}");
+    assert_eq!(header(&resp, "x-frame-options"), "DENY");
+    let api = app.get("/api/healthz").send().await.unwrap();
+    assert_eq!(
+        header(&api, "content-security-policy"),
+        "",
+        "the policy is the web app's"
+    );
+}
+
+#[tokio::test]
+async fn oversized_headers_get_431() {
+    let app = spawn_app().await;
+    let resp = app
+        .get("/api/chirps")
+        .header("x-padding", "a".repeat(20 * 1024))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        error_message(resp, StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE).await,
+        "Request headers are too large"
+    );
+    let resp = app
+        .get("/api/chirps")
+        .header("x-padding", "a".repeat(8 * 1024))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK, "within the limit");
+}
+
+#[tokio::test]
+async fn a_request_over_its_time_limit_gets_503_with_retry_after() {
+    let app = spawn_app_with(|config| config.limits.request_timeout = Duration::from_millis(1)).await;
+    // Hashing a password alone takes longer than a millisecond.
+    let resp = app
+        .post("/api/users")
+        .json(&json!({"email": "slow@example.com", "password": "pw"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(header(&resp, "retry-after"), "1");
+    let message = error_message(resp, StatusCode::SERVICE_UNAVAILABLE).await;
+    assert_eq!(message, "The request took too long; try again shortly");
+}
+
+#[tokio::test]
+async fn hostile_bodies_get_clean_4xx() {
+    let app = spawn_app().await;
+    let session = app.user().await;
+    let nested = format!("{}{}", "[".repeat(30_000), "]".repeat(30_000));
+    let deep_object = format!("{}1{}", r#"{"body":"#.repeat(5_000), "}".repeat(5_000));
+    let bodies: Vec<(&str, Vec<u8>)> = vec![
+        ("deep array nesting", nested.into_bytes()),
+        ("deep object nesting", deep_object.into_bytes()),
+        ("invalid UTF-8", b"{\"body\": \"\xff\xfe\"}".to_vec()),
+        ("lone surrogate", br#"{"body": "\udc00"}"#.to_vec()),
+        ("huge number", br#"{"body": 1e999999}"#.to_vec()),
+        ("trailing garbage", br#"{"body": "x"} trailing"#.to_vec()),
+        ("a string where an object goes", br#""just a string""#.to_vec()),
+    ];
+    for (what, body) in bodies {
+        let resp = app
+            .post("/api/chirps")
+            .bearer_auth(&session.token)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::BAD_REQUEST, "{what}");
+        error_message(resp, StatusCode::BAD_REQUEST).await;
+    }
+    let resp = app
+        .post("/api/chirps")
+        .bearer_auth(&session.token)
+        .header("content-type", "text/plain")
+        .body("hi");
+    error_message(resp.send().await.unwrap(), StatusCode::BAD_REQUEST).await;
+    let huge = json!({"email": "big@example.com", "password": "pw", "expires_in_seconds": 1e300});
+    error_message(
+        app.post("/api/login").json(&huge).send().await.unwrap(),
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    let unknown_fields =
+        json!({"body": "extra fields are ignored", "user_id": "00000000-0000-0000-0000-000000000000", "admin": true});
+    let chirp = json_body(
+        app.post("/api/chirps")
+            .bearer_auth(&session.token)
+            .json(&unknown_fields)
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(
+        chirp["user_id"],
+        session.user_id.to_string(),
+        "a client cannot choose the author"
+    );
+    assert_eq!(app.count("chirps").await, 1);
+}
+
+#[tokio::test]
+async fn a_request_line_with_invalid_bytes_is_refused_cleanly() {
+    let app = spawn_app().await;
+    let (status, response) = raw_request(
+        &app,
+        b"GET /api/chirps?author_id=%ff%fe HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    )
+    .await;
+    assert_eq!(status, 400, "{response}");
+    let (status, _) = raw_request(&app, b"GET /app/%00 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await;
+    assert!((400..500).contains(&status), "{status}");
+}
