@@ -139,4 +139,19 @@ mod tests {
             );
         }
     }
+
+    mod properties {
+        use proptest::prelude::*;
+
+        use super::*;
+
+        proptest! {
+            #[test]
+            fn arbitrary_strings_are_never_valid_tokens(input in any::<String>(), dotted in "[A-Za-z0-9_-]{0,40}\\.[A-Za-z0-9_-]{0,80}\\.[A-Za-z0-9_-]{0,40}") {
+                let t = tokens("s3cret");
+                prop_assert!(t.verify(&input).is_err());
+                prop_assert!(t.verify(&dotted).is_err());
+            }
+        }
+    }
 }

@@ -71,4 +71,23 @@ mod tests {
         let token = RefreshToken::generate().unwrap();
         assert!(!format!("{token:?}").contains(token.expose()));
     }
+
+    mod properties {
+        use proptest::prelude::*;
+
+        use super::super::*;
+
+        proptest! {
+            #[test]
+            fn only_64_lowercase_hex_characters_parse(input in any::<String>()) {
+                let well_formed = input.len() == 64 && input.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+                prop_assert_eq!(RefreshToken::parse(&input).is_some(), well_formed);
+            }
+
+            #[test]
+            fn hex_tokens_round_trip(input in "[0-9a-f]{64}") {
+                prop_assert_eq!(RefreshToken::parse(&input).map(|t| t.expose().to_owned()), Some(input));
+            }
+        }
+    }
 }

@@ -58,11 +58,49 @@ async fn check_refresh_token(_req: &Request, bearer: Bearer) -> poem::Result<Ref
 
 async fn check_polka_key(req: &Request, header: ApiKey) -> poem::Result<()> {
     let expected = state(req)?.polka_key.expose();
-    let given = header.key.strip_prefix("ApiKey ").unwrap_or_default();
+    let given = api_key(&header.key).unwrap_or_default();
     // Comparing digests keeps the comparison constant-time even in the key's length.
     let matches: bool = Sha256::digest(given).ct_eq(&Sha256::digest(expected)).into();
     if given.is_empty() || !matches {
         return Err(ApiError::Unauthorized("Invalid API key").into());
     }
     Ok(())
+}
+
+/// The key in an `Authorization: ApiKey <key>` header value, if that is its form.
+fn api_key(header: &str) -> Option<&str> {
+    header.strip_prefix("ApiKey ").filter(|key| !key.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::api_key;
+
+    #[test]
+    fn reads_only_the_apikey_form() {
+        assert_eq!(api_key("ApiKey abc"), Some("abc"));
+        for refused in [
+            "",
+            "ApiKey",
+            "ApiKey ",
+            "Bearer abc",
+            "apikey abc",
+            "abc",
+            " ApiKey abc",
+        ] {
+            assert_eq!(api_key(refused), None, "{refused:?}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn any_header_value_yields_its_key_or_nothing(value in any::<String>()) {
+            match api_key(&value) {
+                Some(key) => prop_assert_eq!(format!("ApiKey {key}"), value),
+                None => prop_assert!(!value.starts_with("ApiKey ") || value.len() == "ApiKey ".len()),
+            }
+        }
+    }
 }

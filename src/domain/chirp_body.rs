@@ -139,4 +139,54 @@ mod tests {
         );
         assert_eq!(cleaned("naïve café"), "naïve café");
     }
+
+    mod properties {
+        use proptest::prelude::*;
+
+        use super::super::*;
+
+        /// Text rich in what matters here: profane words in mixed case, punctuation glued to
+        /// words, assorted whitespace, multi-byte characters.
+        fn chirpish() -> impl Strategy<Value = String> {
+            proptest::string::string_regex(
+                r"(kerfuffle|KerFuffle|SHARBERT|fornax|fornaxes|[a-zé]{1,6}|[!?.,()'-]|[ \t\n\u{3000}]{1,3}|🙂){0,40}",
+            )
+            .unwrap()
+        }
+
+        proptest! {
+            #[test]
+            fn any_input_is_a_chirp_or_a_clean_error(input in any::<String>()) {
+                match ChirpBody::parse(&input) {
+                    Ok(body) => {
+                        prop_assert!(input.chars().count() <= CHIRP_MAX_CHARS);
+                        prop_assert!(!input.trim().is_empty() && !input.contains('\0'));
+                        prop_assert!(body.as_str().chars().count() <= CHIRP_MAX_CHARS);
+                    }
+                    Err(Invalid(message)) => prop_assert!(!message.is_empty()),
+                }
+            }
+
+            #[test]
+            fn censoring_changes_only_profane_words(input in chirpish()) {
+                let output = censor(&input);
+                // Whitespace, and so the word boundaries, are kept exactly.
+                let spaces = |s: &str| s.chars().filter(|c| c.is_whitespace()).collect::<String>();
+                prop_assert_eq!(spaces(&output), spaces(&input));
+                let mut expected_len = input.len();
+                for (before, after) in input.split(char::is_whitespace).zip(output.split(char::is_whitespace)) {
+                    if before == after {
+                        let core = before.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase();
+                        prop_assert!(!PROFANE.contains(&core.as_str()), "{:?} was not censored", before);
+                        continue;
+                    }
+                    let core = before.trim_matches(|c: char| !c.is_alphanumeric());
+                    prop_assert!(PROFANE.contains(&core.to_lowercase().as_str()), "{:?} was changed", before);
+                    prop_assert_eq!(after, before.replacen(core, CENSORED, 1));
+                    expected_len = expected_len - core.len() + CENSORED.len();
+                }
+                prop_assert_eq!(output.len(), expected_len, "length changes only by the replacements");
+            }
+        }
+    }
 }

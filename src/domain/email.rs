@@ -81,4 +81,31 @@ mod tests {
         assert!(Email::parse(&longest).is_ok());
         assert!(Email::parse(&format!("a{longest}")).is_err());
     }
+
+    mod properties {
+        use proptest::prelude::*;
+
+        use super::super::*;
+
+        proptest! {
+            #[test]
+            fn any_input_is_an_address_or_a_clean_error(input in any::<String>()) {
+                if let Ok(email) = Email::parse(&input) {
+                    prop_assert_eq!(email.as_str(), input.as_str());
+                    prop_assert_eq!(input.matches('@').count(), 1);
+                    prop_assert!(input.chars().count() <= Email::MAX_CHARS);
+                    prop_assert!(!input.chars().any(|c| c.is_whitespace() || c.is_control()));
+                }
+            }
+
+            #[test]
+            fn well_formed_addresses_are_accepted(
+                local in "[a-zA-Z0-9._%+-]{1,64}",
+                labels in proptest::collection::vec("[a-z0-9-]{1,20}", 2..5),
+            ) {
+                let address = format!("{local}@{}", labels.join("."));
+                prop_assert!(Email::parse(&address).is_ok(), "{}", address);
+            }
+        }
+    }
 }

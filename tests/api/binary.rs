@@ -1,10 +1,14 @@
-//! The real `chirpy` binary: configuration errors at startup, and graceful shutdown.
+//! The real `chirpy` binary: configuration errors at startup, shutdown under load, and a
+//! crash in the middle of writes.
 
 use std::{
     io::{BufRead, BufReader},
-    process::{Command, Stdio},
+    process::{Child, Command, Stdio},
+    sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
+
+use serde_json::json;
 
 use crate::helpers::TestDatabase;
 
@@ -15,9 +19,89 @@ fn chirpy() -> Command {
     command
         .current_dir(std::env::temp_dir())
         .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap())
-        .env("NO_COLOR", "1");
+        .env("PATH", std::env::var_os("PATH").unwrap());
     command
+}
+
+/// A running server process, its address, and everything it has logged so far.
+struct RunningServer {
+    child: Child,
+    base: String,
+    log: Arc<Mutex<Vec<String>>>,
+}
+
+impl RunningServer {
+    fn start(database: &TestDatabase) -> Self {
+        let mut child = chirpy()
+            .envs([
+                ("DATABASE_URL", database.url()),
+                ("PLATFORM", "dev"),
+                ("PORT", "0"),
+                ("RUST_LOG", "info"),
+            ])
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+        let lines = BufReader::new(child.stderr.take().unwrap()).lines();
+        let sink = log.clone();
+        std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                if let Some(rest) = line.split("listening on http://").nth(1) {
+                    let _ = addr_tx.send(rest.split_whitespace().next().unwrap_or_default().to_owned());
+                }
+                sink.lock().unwrap().push(line);
+            }
+        });
+        let addr = addr_rx
+            .recv_timeout(Duration::from_secs(30))
+            .expect("the server did not start listening");
+        Self {
+            child,
+            base: format!("http://{addr}"),
+            log,
+        }
+    }
+
+    fn signal(&self, signal: &str) {
+        let status = Command::new("kill")
+            .args([signal, &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
+    fn logged(&self, text: &str) -> bool {
+        self.log.lock().unwrap().iter().any(|line| line.contains(text))
+    }
+}
+
+impl Drop for RunningServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn sign_up_and_log_in(client: &reqwest::Client, base: &str, email: &str) -> serde_json::Value {
+    let credentials = json!({"email": email, "password": "pw"});
+    let created = client
+        .post(format!("{base}/api/users"))
+        .json(&credentials)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    client
+        .post(format!("{base}/api/login"))
+        .json(&credentials)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
 }
 
 #[test]
@@ -31,46 +115,119 @@ fn outside_dev_a_missing_secret_stops_startup_naming_it() {
         assert!(!output.status.success());
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(stderr.contains(&format!("{missing} must be set")), "{stderr}");
+        assert!(!stderr.contains('\u{1b}'), "no terminal colours in a pipe: {stderr}");
     }
 }
 
-#[tokio::test]
-async fn sigterm_stops_the_server_gracefully_with_exit_code_0() {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_under_load_finishes_in_flight_requests_and_exits_0() {
     let database = TestDatabase::create().await;
-    let mut child = chirpy()
-        .envs([
-            ("DATABASE_URL", database.url()),
-            ("PLATFORM", "dev"),
-            ("PORT", "0"),
-            ("RUST_LOG", "info"),
-        ])
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap()).lines();
-    let started = Instant::now();
-    let addr = loop {
-        let line = stderr.next().expect("the server exited before listening").unwrap();
-        if let Some(rest) = line.split("listening on http://").nth(1) {
-            break rest.split_whitespace().next().unwrap().to_owned();
-        }
-        assert!(started.elapsed() < Duration::from_secs(30), "no listening line");
-    };
+    let mut server = RunningServer::start(&database);
+    let client = reqwest::Client::new();
+    let base = server.base.clone();
+    sign_up_and_log_in(&client, &base, "walt@example.com").await;
 
-    let health = reqwest::get(format!("http://{addr}/api/healthz")).await.unwrap();
-    assert_eq!(health.text().await.unwrap(), "OK");
+    // Logins queue for the hashing permits, so many are in flight at once.
+    let logins: Vec<_> = (0..24)
+        .map(|_| {
+            let (client, base) = (client.clone(), base.clone());
+            tokio::spawn(async move {
+                let login = json!({"email": "walt@example.com", "password": "pw"});
+                let resp = client.post(format!("{base}/api/login")).json(&login).send().await;
+                (resp.map(|r| r.status()), Instant::now())
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    let signalled = Instant::now();
+    server.signal("-TERM");
 
-    let kill = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(kill.success());
-    let rest: Vec<String> = stderr.map_while(Result::ok).collect();
-    let status = child.wait().unwrap();
-    assert!(status.success(), "exit status {status}; log: {rest:?}");
-    assert!(rest.iter().any(|l| l.contains("shutdown signal received")), "{rest:?}");
+    let mut finished_after_signal = 0;
+    for login in logins {
+        let (status, finished) = login.await.unwrap();
+        assert_eq!(status.expect("an in-flight request was dropped"), 200);
+        finished_after_signal += usize::from(finished > signalled);
+    }
+    assert!(finished_after_signal > 0, "the test must catch requests in flight");
+    let status = server.child.wait().unwrap();
+    assert!(status.success(), "exit status {status}");
+    assert!(server.logged("shutdown signal received"));
     assert!(
-        reqwest::get(format!("http://{addr}/api/healthz")).await.is_err(),
+        reqwest::get(format!("{base}/api/healthz")).await.is_err(),
         "no longer listening"
     );
+}
+
+/// A password change and the revocation of the user's refresh tokens commit together or
+/// not at all, even when the process is killed outright in the middle of many of them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_during_password_changes_leaves_no_partial_state() {
+    let database = TestDatabase::create().await;
+    let server = RunningServer::start(&database);
+    let client = reqwest::Client::new();
+    let base = server.base.clone();
+    let mut sessions = Vec::new();
+    for n in 0..6 {
+        let email = format!("user{n}@example.com");
+        sign_up_and_log_in(&client, &base, &email).await;
+        sessions.push((email.clone(), access_token(&client, &base, &email).await));
+    }
+    let writers: Vec<_> = sessions
+        .into_iter()
+        .map(|(email, token)| {
+            let (client, base) = (client.clone(), base.clone());
+            tokio::spawn(async move {
+                for round in 0.. {
+                    let body = json!({"email": email, "password": format!("pw{round}")});
+                    let sent = client
+                        .put(format!("{base}/api/users"))
+                        .bearer_auth(&token)
+                        .json(&body)
+                        .send()
+                        .await;
+                    if sent.is_err() {
+                        break;
+                    }
+                }
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    server.signal("-KILL");
+    for writer in writers {
+        writer.await.unwrap();
+    }
+
+    let pool = sqlx::PgPool::connect_with(database.options()).await.unwrap();
+    let changed: i64 = sqlx::query_scalar("select count(*) from users where updated_at > created_at")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert!(changed > 0, "some password changes must have committed before the kill");
+    let orphaned: i64 = sqlx::query_scalar(
+        "select count(*) from refresh_tokens t join users u on u.id = t.user_id
+         where t.revoked_at is null and t.created_at < u.updated_at",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        orphaned, 0,
+        "a committed password change left older refresh tokens alive"
+    );
+}
+
+/// Logs in again: a second session, with its own refresh token.
+async fn access_token(client: &reqwest::Client, base: &str, email: &str) -> String {
+    let login = json!({"email": email, "password": "pw"});
+    let session: serde_json::Value = client
+        .post(format!("{base}/api/login"))
+        .json(&login)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    session["token"].as_str().unwrap().to_owned()
 }

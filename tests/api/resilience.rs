@@ -98,3 +98,38 @@ async fn two_instances_can_migrate_the_same_database_at_once() {
     .unwrap();
     assert_eq!(tables, 3);
 }
+
+/// The deterministic twin of the kill -9 test: when revoking the refresh tokens fails, the
+/// password change it belongs to is rolled back too.
+#[tokio::test]
+async fn a_failure_inside_a_password_change_rolls_all_of_it_back() {
+    let app = crate::helpers::spawn_app().await;
+    let session = app.user().await;
+    sqlx::raw_sql(
+        "create function refuse() returns trigger language plpgsql as $$ begin raise exception 'injected'; end $$;
+         create trigger refuse_revocation before update on refresh_tokens for each row execute function refuse();",
+    )
+    .execute(&app.db)
+    .await
+    .unwrap();
+
+    let change = serde_json::json!({"email": "changed@example.com", "password": "changed"});
+    let resp = app
+        .put("/api/users")
+        .bearer_auth(&session.token)
+        .json(&change)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        error_message(resp, StatusCode::INTERNAL_SERVER_ERROR).await,
+        "Internal server error"
+    );
+
+    let email: String = sqlx::query_scalar("select email from users")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(email, session.email, "the email change was rolled back");
+    app.login(&session.email, &session.password).await;
+}
