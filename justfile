@@ -36,6 +36,12 @@ prepare-check:
 contract:
     contract/run
 
+# Options: --release, --clients N (32), --duration S (60), --rss-bound-mib M (32); `just soak --help`
+[doc("Soak test: concurrent clients run the mixed journey on loopback; fails on any 5xx, unexpected status or RSS growth")]
+[positional-arguments]
+soak *args:
+    soak/run "$@"
+
 # If the postgres user cannot reach the project dir (say, it is under /root), the dev cluster
 # lives in a temp dir instead: the server logs that cluster's URL at startup; `psql "<URL>"`.
 [doc("Open psql on the dev database while `just run` is up, e.g. `just psql -c 'select 1'`")]
@@ -59,3 +65,17 @@ clean-db:
     fi
     rm -rf .data
     echo "removed .data/"
+
+# Needs node (20+) and Debian's chromium at /usr/bin/chromium. Screenshots go to e2e/screenshots/;
+# `UPDATE_DOCS_SCREENSHOTS=1 just e2e` also refreshes docs/screenshot-{desktop,mobile}.png.
+[doc("Browser tests of the web app (static/) in headless Chromium, against a live server")]
+e2e:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    # npm ci again when package-lock.json is newer than the last install.
+    if [ ! -f e2e/node_modules/.package-lock.json ] || [ e2e/package-lock.json -nt e2e/node_modules/.package-lock.json ]; then
+        npm ci --prefix e2e --no-audit --no-fund --loglevel=error
+    fi
+    cargo build --quiet
+    # Built once here, so that every test file runs this same binary.
+    CHIRPY_E2E_SKIP_BUILD=1 npm test --prefix e2e

@@ -9,10 +9,11 @@ use std::{
 };
 
 use poem::{
-    Endpoint, EndpointExt, Route,
+    Endpoint, EndpointExt, IntoResponse, Route,
     endpoint::StaticFilesEndpoint,
     listener::{Acceptor, Listener, TcpAcceptor, TcpListener},
     middleware::Tracing,
+    web::Redirect,
 };
 
 use crate::{
@@ -44,7 +45,14 @@ pub fn app(state: AppState, limits: Limits) -> impl Endpoint {
                 Ok(req)
             }
         })
-        .with(web_app_headers());
+        .with(web_app_headers())
+        .around(|ep, req| async move {
+            // Relative links in the page only resolve from the directory form of the URL.
+            if req.original_uri().path() == "/app" {
+                return Ok(Redirect::permanent("/app/").into_response());
+            }
+            ep.call(req).await.map(IntoResponse::into_response)
+        });
     Route::new()
         .at("/openapi.json", api.spec_endpoint())
         .at("/openapi.yaml", api.spec_endpoint_yaml())

@@ -25,6 +25,18 @@ async fn app_serves_the_index_page_and_assets() {
 }
 
 #[tokio::test]
+async fn app_without_its_slash_redirects_to_the_directory() {
+    let app = spawn_app().await;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let resp = client.get(app.url("/app")).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::PERMANENT_REDIRECT);
+    assert_eq!(header(&resp, "location"), "/app/");
+}
+
+#[tokio::test]
 async fn nothing_outside_static_is_reachable() {
     let app = spawn_app().await;
     let attempts = [

@@ -1,0 +1,88 @@
+// Token refresh, against a server whose access tokens live two seconds
+// (ACCESS_TOKEN_TTL=2): when one has expired, the next authenticated action gets a new
+// access token with the refresh token and is retried once, without the user noticing; when
+// the refresh token is refused too, the app logs out locally and says why.
+
+import assert from 'node:assert/strict';
+import { mkdir } from 'node:fs/promises';
+import { after, before, test } from 'node:test';
+
+import { createApi } from './support/api.js';
+import { SCREENSHOTS, inApp, launchBrowser } from './support/browser.js';
+import { startServer } from './support/server.js';
+import { logIn, post, storedSession, text } from './support/ui.js';
+
+const TTL_SECONDS = 2;
+
+let server;
+let browser;
+let api;
+
+before(async () => {
+  await mkdir(SCREENSHOTS, { recursive: true });
+  server = await startServer({ env: { ACCESS_TOKEN_TTL: String(TTL_SECONDS) } });
+  api = createApi(server.url);
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  const exit = await server?.stop();
+  if (exit) assert.deepEqual(exit, { code: 0, signal: null }, `chirpy did not exit cleanly:\n${server.log()}`);
+});
+
+/** Past the access token's expiry (whole seconds, no leeway on the server). */
+const outliveAccessToken = () => new Promise((r) => setTimeout(r, (TTL_SECONDS + 1) * 1000 + 200));
+
+test('an expired access token is refreshed and the action retried, transparently', async (t) => {
+  const user = await api.newUser('patient');
+  await inApp(browser, server.url, t, async ({ page, requests }) => {
+    await logIn(page, user.email, user.password);
+    const before = await storedSession(page);
+    await outliveAccessToken();
+
+    const since = requests.length;
+    const chirp = await post(page, 'Posted with an expired access token');
+    assert.deepEqual(
+      requests.slice(since).filter((r) => r.startsWith('POST ')),
+      ['POST /api/chirps', 'POST /api/refresh', 'POST /api/chirps'],
+      'one refresh, one retry',
+    );
+    assert.equal(await text(page, '#chirp-error'), '');
+    assert.equal(await text(page, '#status'), 'Posted.');
+
+    const after = await storedSession(page);
+    assert.notEqual(after.token, before.token, 'the new access token is kept');
+    assert.equal(after.refreshToken, before.refreshToken);
+
+    // The same for a delete, after the new token has expired as well.
+    await outliveAccessToken();
+    const mark = requests.length;
+    const gone = page.waitForResponse((r) => r.request().method() === 'DELETE' && r.status() === 204);
+    await page.click(`#feed li[data-chirp-id="${chirp.id}"] button.delete`);
+    await gone;
+    await page.locator(`#feed li[data-chirp-id="${chirp.id}"]`).waitFor({ state: 'detached' });
+    assert.ok(requests.slice(mark).includes('POST /api/refresh'));
+    assert.ok(await page.locator('#composer').isVisible(), 'still logged in');
+  });
+});
+
+test('when the refresh token is refused too, the app logs out locally and says so', async (t) => {
+  const user = await api.newUser('revoked');
+  await inApp(browser, server.url, t, async ({ page, requests }) => {
+    await logIn(page, user.email, user.password);
+    const { refreshToken } = await storedSession(page);
+    // Revoked behind the app's back, as a log out on another device would.
+    assert.equal((await api.call('POST', '/api/revoke', { authorization: `Bearer ${refreshToken}` })).status, 204);
+    await outliveAccessToken();
+
+    await page.fill('#chirp-body', 'This will not be posted');
+    const refused = page.waitForResponse((r) => new URL(r.url()).pathname === '/api/refresh');
+    await page.click('#chirp-submit');
+    assert.equal((await refused).status(), 401);
+    await page.locator('#login-form').waitFor();
+    assert.equal(await text(page, '#login-error'), 'Your session has expired. Please log in again.');
+    assert.equal(await storedSession(page), null);
+    assert.equal(requests.filter((r) => r === 'POST /api/chirps').length, 1, 'no retry without a new token');
+  });
+});

@@ -1,0 +1,57 @@
+// Talking to the server directly, for what a test sets up or checks outside the page:
+// a second user and their chirps, the Polka webhook, whether a refresh token still works.
+
+import { randomUUID } from 'node:crypto';
+
+export const POLKA_DEV_KEY = 'chirpy-dev-polka-key';
+
+/** A unique, readable email for one test. */
+export function newEmail(name = 'user') {
+  return `${name}-${randomUUID().slice(0, 8)}@example.com`;
+}
+
+export function createApi(baseUrl) {
+  async function call(method, path, { body, authorization } = {}) {
+    const headers = {};
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    if (authorization) headers.Authorization = authorization;
+    const response = await fetch(`${baseUrl}${path}`, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    const isJson = (response.headers.get('content-type') ?? '').startsWith('application/json');
+    return { status: response.status, body: isJson ? JSON.parse(text) : text };
+  }
+
+  async function expectStatus(expected, promise) {
+    const result = await promise;
+    if (result.status !== expected) {
+      throw new Error(`expected ${expected}, got ${result.status}: ${JSON.stringify(result.body)}`);
+    }
+    return result.body;
+  }
+
+  return {
+    call,
+    signUp: (email, password) => expectStatus(201, call('POST', '/api/users', { body: { email, password } })),
+    logIn: (email, password) => expectStatus(200, call('POST', '/api/login', { body: { email, password } })),
+    /** A new user, logged in: `{ id, email, password, token, refresh_token, ... }`. */
+    async newUser(name) {
+      const email = newEmail(name);
+      const password = `pw-${randomUUID()}`;
+      await this.signUp(email, password);
+      return { ...(await this.logIn(email, password)), password };
+    },
+    postChirp: (token, body) =>
+      expectStatus(201, call('POST', '/api/chirps', { body: { body }, authorization: `Bearer ${token}` })),
+    refresh: (refreshToken) => call('POST', '/api/refresh', { authorization: `Bearer ${refreshToken}` }),
+    upgrade: (userId) =>
+      expectStatus(204, call('POST', '/api/polka/webhooks', {
+        authorization: `ApiKey ${POLKA_DEV_KEY}`,
+        body: { event: 'user.upgraded', data: { user_id: userId } },
+      })),
+    reset: () => expectStatus(200, call('POST', '/admin/reset')),
+  };
+}

@@ -1,0 +1,108 @@
+// What a person does in the app, as reusable steps, and what the tests read back from it.
+
+import assert from 'node:assert/strict';
+
+const TIMEOUT = 10_000;
+
+function isApi(response, method, pathname) {
+  const url = new URL(response.url());
+  return response.request().method() === method && url.pathname === pathname;
+}
+
+/** Resolves to the first response to `method pathname` (optionally matching `test(url)`). */
+export function nextResponse(page, method, pathname, test = () => true) {
+  return page.waitForResponse((r) => isApi(r, method, pathname) && test(new URL(r.url())), { timeout: TIMEOUT });
+}
+
+export async function logIn(page, email, password) {
+  await page.fill('#login-email', email);
+  await page.fill('#login-password', password);
+  const response = nextResponse(page, 'POST', '/api/login');
+  await page.click('#login-form button[type=submit]');
+  assert.equal((await response).status(), 200);
+  await page.locator('#composer').waitFor({ state: 'visible' });
+  await feedIdle(page);
+}
+
+export async function signUp(page, email, password) {
+  await page.click('#show-signup');
+  await page.fill('#signup-email', email);
+  await page.fill('#signup-password', password);
+  const created = nextResponse(page, 'POST', '/api/users');
+  await page.click('#signup-form button[type=submit]');
+  return created;
+}
+
+/** Posts through the composer; resolves to the chirp the server stored, once it is in the feed. */
+export async function post(page, text) {
+  await page.fill('#chirp-body', text);
+  const response = nextResponse(page, 'POST', '/api/chirps', () => true);
+  await page.click('#chirp-submit');
+  const answer = await responseAfterRetry(page, await response);
+  assert.equal(answer.status(), 201, `POST /api/chirps: ${await answer.text()}`);
+  const chirp = await answer.json();
+  await page.locator(`#feed li[data-chirp-id="${chirp.id}"]`).waitFor();
+  return chirp;
+}
+
+/** A 401 is followed by a refresh and a retry: then the retry's response is the answer. */
+async function responseAfterRetry(page, first) {
+  if (first.status() !== 401) return first;
+  return nextResponse(page, first.request().method(), new URL(first.url()).pathname);
+}
+
+/** Waits until the feed has no request in flight. */
+export async function feedIdle(page) {
+  await page.waitForFunction(() => !document.getElementById('feed').hasAttribute('aria-busy'), null, {
+    timeout: TIMEOUT,
+  });
+}
+
+/** Runs `action` (which makes the feed reload), waits for the list it asked for, reads the feed. */
+export async function reloadFeed(page, action, test = () => true) {
+  const response = nextResponse(page, 'GET', '/api/chirps', test);
+  await action();
+  assert.equal((await response).status(), 200);
+  await feedIdle(page);
+  return readFeed(page);
+}
+
+/** The feed as shown: one entry per chirp, in order. */
+export function readFeed(page) {
+  return page.$$eval('#feed li.chirp', (items) =>
+    items.map((li) => ({
+      id: li.dataset.chirpId,
+      userId: li.dataset.userId,
+      author: li.querySelector('.author').textContent.replace('Show only chirps by ', ''),
+      body: li.querySelector('.chirp-body').textContent,
+      canDelete: Boolean(li.querySelector('button.delete')),
+    })),
+  );
+}
+
+export function storedSession(page) {
+  return page.evaluate(() => JSON.parse(localStorage.getItem('chirpy.session')));
+}
+
+export async function text(page, selector) {
+  return (await page.locator(selector).textContent()).trim();
+}
+
+/** Polls `check` (which throws while the condition does not hold) until it passes. */
+export async function eventually(check, timeout = 5_000) {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    try {
+      return await check();
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
+
+/** Page and document are no wider than the viewport: nothing to scroll sideways. */
+export async function assertNoHorizontalScroll(page, width) {
+  const scrollWidth = await page.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(scrollWidth <= width, `the page scrolls sideways: scrollWidth ${scrollWidth} > ${width}`);
+}
