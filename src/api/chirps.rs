@@ -1,5 +1,7 @@
 //! Posting, listing, reading and deleting chirps.
 
+use chrono::{DateTime, NaiveDate, Utc};
+use futures_util::{Stream, StreamExt, TryStreamExt, stream::BoxStream};
 use poem::web::Data;
 use poem_openapi::{
     ApiResponse, Enum, Object, OpenApi,
@@ -7,9 +9,10 @@ use poem_openapi::{
     payload::Json,
     types::Example,
 };
+use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::{ApiTags, ChirpText, Text, Timestamp};
+use super::{ApiTags, ChirpText, JsonArray, Text, Timestamp};
 use crate::{
     auth::AccessToken,
     domain::ChirpBody,
@@ -54,6 +57,15 @@ enum SortOrder {
     Desc,
 }
 
+impl SortOrder {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Asc => "asc",
+            Self::Desc => "desc",
+        }
+    }
+}
+
 #[derive(ApiResponse)]
 enum Posted {
     /// The chirp as stored, profanity replaced.
@@ -81,7 +93,7 @@ api_errors! {
 
 api_errors! {
     enum ListChirpsError {
-        /// Malformed `author_id` or `sort`.
+        /// Malformed `author_id`, `sort`, `limit` or `cursor`.
         BadRequest = 400,
     }
 }
@@ -105,6 +117,181 @@ api_errors! {
         Forbidden = 403,
         /// No chirp has this id.
         NotFound = 404,
+    }
+}
+
+#[derive(ApiResponse)]
+enum ChirpList {
+    /// The chirps, in order.
+    #[oai(status = 200)]
+    Ok(
+        JsonArray<Chirp>,
+        /// With `limit`, when more chirps follow: `</api/chirps?...&cursor=...>; rel="next"`.
+        #[oai(header = "Link")]
+        Option<String>,
+    ),
+}
+
+/// Chirps per query when the whole list is streamed: bounds the server's memory.
+const STREAM_PAGE: u32 = 1000;
+
+/// Where a page ends: the list's sort key, `(created_at, id)`, of its last chirp. Clients
+/// see it only as 48 opaque hex characters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Cursor {
+    created_at: DateTime<Utc>,
+    id: Uuid,
+}
+
+impl Cursor {
+    /// Before every chirp, in `order`: the ends of the timestamps PostgreSQL and chrono
+    /// share, and the smallest or largest id.
+    fn start(order: SortOrder) -> Self {
+        match order {
+            SortOrder::Asc => Self {
+                created_at: earliest_timestamp(),
+                id: Uuid::nil(),
+            },
+            SortOrder::Desc => Self {
+                created_at: DateTime::<Utc>::MAX_UTC,
+                id: Uuid::max(),
+            },
+        }
+    }
+
+    fn after(chirp: &Chirp) -> Self {
+        Self {
+            created_at: chirp.created_at.into(),
+            id: chirp.id,
+        }
+    }
+
+    fn encode(&self) -> String {
+        format!("{:016x}{}", self.created_at.timestamp_micros(), self.id.simple())
+    }
+
+    /// Any 48 hex characters (the pattern the spec publishes) is a cursor; a time outside
+    /// what the database can compare is clamped to its ends rather than refused.
+    fn parse(text: &str) -> Option<Self> {
+        if text.len() != 48 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return None;
+        }
+        let micros = u64::from_str_radix(&text[..16], 16).ok()? as i64;
+        let created_at = DateTime::from_timestamp_micros(micros)
+            .unwrap_or(if micros < 0 {
+                DateTime::<Utc>::MIN_UTC
+            } else {
+                DateTime::<Utc>::MAX_UTC
+            })
+            .max(earliest_timestamp());
+        Some(Self {
+            created_at,
+            id: Uuid::try_parse(&text[16..]).ok()?,
+        })
+    }
+}
+
+/// PostgreSQL's earliest timestamp, 4714-11-24 BC.
+fn earliest_timestamp() -> DateTime<Utc> {
+    let day = NaiveDate::from_ymd_opt(-4713, 11, 24).and_then(|d| d.and_hms_opt(0, 0, 0));
+    day.expect("a valid date").and_utc()
+}
+
+struct Page {
+    chirps: Vec<Chirp>,
+    /// Where the next page starts, if there are more chirps.
+    next: Option<Cursor>,
+}
+
+/// At most `limit` chirps after `after`; one more is read to learn whether others follow.
+async fn page(db: &PgPool, author: Option<Uuid>, order: SortOrder, after: Cursor, limit: u32) -> sqlx::Result<Page> {
+    let mut chirps: Vec<Chirp> = chirps_after(db, author, order, after, i64::from(limit) + 1)
+        .try_collect()
+        .await?;
+    let next = (chirps.len() > limit as usize).then(|| {
+        chirps.truncate(limit as usize);
+        chirps.last().map(Cursor::after)
+    });
+    Ok(Page {
+        chirps,
+        next: next.flatten(),
+    })
+}
+
+/// Every chirp after `after`, read a page at a time, each on a connection held only for
+/// that page, so a slow client never pins a connection.
+fn all_after(
+    db: PgPool,
+    author: Option<Uuid>,
+    order: SortOrder,
+    after: Cursor,
+) -> impl Stream<Item = sqlx::Result<Chirp>> + Send + 'static {
+    futures_util::stream::try_unfold(Some(after), move |after| {
+        let db = db.clone();
+        async move {
+            let Some(after) = after else {
+                return Ok::<_, sqlx::Error>(None);
+            };
+            let page = page(&db, author, order, after, STREAM_PAGE).await?;
+            Ok(Some((
+                futures_util::stream::iter(page.chirps.into_iter().map(Ok)),
+                page.next,
+            )))
+        }
+    })
+    .try_flatten()
+}
+
+/// The four list statements: fixed rather than built at run time, so each is checked at
+/// compile time and each gets a plan that walks its index from the cursor.
+fn chirps_after<'e>(
+    db: &'e PgPool,
+    author: Option<Uuid>,
+    order: SortOrder,
+    after: Cursor,
+    limit: i64,
+) -> BoxStream<'e, sqlx::Result<Chirp>> {
+    let Cursor { created_at, id } = after;
+    match (author, order) {
+        (None, SortOrder::Asc) => sqlx::query_as!(
+            Chirp,
+            r#"select id, created_at as "created_at: _", updated_at as "updated_at: _", body, user_id
+               from chirps where (created_at, id) > ($1, $2) order by created_at, id limit $3"#,
+            created_at,
+            id,
+            limit
+        )
+        .fetch(db),
+        (None, SortOrder::Desc) => sqlx::query_as!(
+            Chirp,
+            r#"select id, created_at as "created_at: _", updated_at as "updated_at: _", body, user_id
+               from chirps where (created_at, id) < ($1, $2) order by created_at desc, id desc limit $3"#,
+            created_at,
+            id,
+            limit
+        )
+        .fetch(db),
+        (Some(author), SortOrder::Asc) => sqlx::query_as!(
+            Chirp,
+            r#"select id, created_at as "created_at: _", updated_at as "updated_at: _", body, user_id
+               from chirps where user_id = $1 and (created_at, id) > ($2, $3) order by created_at, id limit $4"#,
+            author,
+            created_at,
+            id,
+            limit
+        )
+        .fetch(db),
+        (Some(author), SortOrder::Desc) => sqlx::query_as!(
+            Chirp,
+            r#"select id, created_at as "created_at: _", updated_at as "updated_at: _", body, user_id
+               from chirps where user_id = $1 and (created_at, id) < ($2, $3)
+               order by created_at desc, id desc limit $4"#,
+            author,
+            created_at,
+            id,
+            limit
+        )
+        .fetch(db),
     }
 }
 
@@ -145,6 +332,9 @@ impl ChirpsApi {
     /// List chirps
     ///
     /// All chirps, oldest first (ties broken by id), optionally by one author and newest first.
+    /// With `limit`, one page: at most that many, and when more follow, a `Link` header
+    /// (`<...>; rel="next"`) whose URL carries the `cursor` of the next page. The body is a
+    /// plain array either way.
     #[oai(path = "/api/chirps", method = "get", operation_id = "listChirps")]
     async fn list(
         &self,
@@ -153,51 +343,45 @@ impl ChirpsApi {
         author_id: Query<Option<Uuid>>,
         /// `asc` (default) or `desc`, by creation time.
         sort: Query<Option<SortOrder>>,
-    ) -> Result<Json<Vec<Chirp>>, ListChirpsError> {
-        let db = &state.db;
-        // Four fixed statements rather than one built at run time: each is checked at
-        // compile time and each gets a plan that uses its index.
-        let chirps = match (author_id.0, sort.0.unwrap_or_default()) {
-            (None, SortOrder::Asc) => {
-                sqlx::query_as!(
-                    Chirp,
-                    r#"select id, created_at as "created_at: _", updated_at as "updated_at: _", body, user_id
-                   from chirps order by created_at, id"#
-                )
-                .fetch_all(db)
-                .await?
-            }
-            (None, SortOrder::Desc) => {
-                sqlx::query_as!(
-                    Chirp,
-                    r#"select id, created_at as "created_at: _", updated_at as "updated_at: _", body, user_id
-                   from chirps order by created_at desc, id desc"#
-                )
-                .fetch_all(db)
-                .await?
-            }
-            (Some(author), SortOrder::Asc) => {
-                sqlx::query_as!(
-                    Chirp,
-                    r#"select id, created_at as "created_at: _", updated_at as "updated_at: _", body, user_id
-                   from chirps where user_id = $1 order by created_at, id"#,
-                    author
-                )
-                .fetch_all(db)
-                .await?
-            }
-            (Some(author), SortOrder::Desc) => {
-                sqlx::query_as!(
-                    Chirp,
-                    r#"select id, created_at as "created_at: _", updated_at as "updated_at: _", body, user_id
-                   from chirps where user_id = $1 order by created_at desc, id desc"#,
-                    author
-                )
-                .fetch_all(db)
-                .await?
-            }
+        /// At most this many chirps (1 to 1000). Without it, all of them.
+        #[oai(validator(minimum(value = "1"), maximum(value = "1000")))]
+        limit: Query<Option<u32>>,
+        /// Continue after the previous page: the `cursor` from its `Link` header.
+        #[oai(validator(pattern = "^[0-9a-fA-F]{48}$"))]
+        cursor: Query<Option<String>>,
+    ) -> Result<ChirpList, ListChirpsError> {
+        let (author, order) = (author_id.0, sort.0.unwrap_or_default());
+        let after = match cursor.0.as_deref() {
+            None => Cursor::start(order),
+            Some(text) => Cursor::parse(text).ok_or(ApiError::BadRequest("Invalid cursor".into()))?,
         };
-        Ok(Json(chirps))
+        let Some(limit) = limit.0 else {
+            // The first page is read before the status is sent, so an outage is a 503;
+            // the rest streams, one bounded page at a time.
+            let first = page(&state.db, author, order, after, STREAM_PAGE).await?;
+            let rest = first
+                .next
+                .map(|after| all_after(state.db.clone(), author, order, after));
+            let first = futures_util::stream::iter(first.chirps.into_iter().map(Ok));
+            let chirps = match rest {
+                Some(rest) => JsonArray::streamed(first.chain(rest).boxed()),
+                None => JsonArray::streamed(first.boxed()),
+            };
+            return Ok(ChirpList::Ok(chirps, None));
+        };
+        let page = page(&state.db, author, order, after, limit).await?;
+        let link = page.next.map(|next| {
+            let mut url = format!(
+                "/api/chirps?limit={limit}&cursor={}&sort={}",
+                next.encode(),
+                order.as_str()
+            );
+            if let Some(author) = author {
+                url.push_str(&format!("&author_id={author}"));
+            }
+            format!("<{url}>; rel=\"next\"")
+        });
+        Ok(ChirpList::Ok(JsonArray::from_items(&page.chirps), link))
     }
 
     /// Get a chirp

@@ -2,6 +2,7 @@
 
 mod admin;
 mod chirps;
+mod json_array;
 mod sessions;
 mod text;
 mod timestamp;
@@ -10,6 +11,7 @@ mod webhooks;
 
 use poem_openapi::{OpenApiService, Tags};
 
+pub use json_array::JsonArray;
 pub use text::{ChirpText, EmailText, PasswordText, Text};
 pub use timestamp::Timestamp;
 

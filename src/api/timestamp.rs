@@ -14,6 +14,12 @@ use serde_json::Value;
 #[sqlx(transparent)]
 pub struct Timestamp(DateTime<Utc>);
 
+impl From<Timestamp> for DateTime<Utc> {
+    fn from(Timestamp(instant): Timestamp) -> Self {
+        instant
+    }
+}
+
 impl Type for Timestamp {
     const IS_REQUIRED: bool = true;
     type RawValueType = Self;

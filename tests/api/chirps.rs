@@ -250,3 +250,127 @@ async fn nobody_deletes_someone_elses_chirp() {
     let resp = app.get(&path).send().await.unwrap();
     assert_eq!(json_body(resp, StatusCode::OK).await, chirp, "still there");
 }
+
+/// Follows `Link: <...>; rel="next"` headers from `first` until the last page.
+async fn all_pages(app: &crate::helpers::TestApp, first: &str) -> (Vec<String>, usize) {
+    let (mut ids_seen, mut pages, mut next) = (Vec::new(), 0, Some(first.to_owned()));
+    while let Some(path) = next.take() {
+        let resp = app.get(&path).send().await.unwrap();
+        let link = crate::helpers::header(&resp, "link");
+        let page = json_body(resp, StatusCode::OK).await;
+        ids_seen.extend(ids(&page));
+        pages += 1;
+        if !link.is_empty() {
+            assert!(link.ends_with(r#">; rel="next""#), "{link}");
+            next = Some(link.trim_start_matches('<').split('>').next().unwrap().to_owned());
+        }
+        assert!(pages < 100, "pagination does not end");
+    }
+    (ids_seen, pages)
+}
+
+#[tokio::test]
+async fn limit_pages_through_the_list_with_link_headers() {
+    let app = spawn_app().await;
+    let (walt, jesse) = (app.user().await, app.user().await);
+    for n in 0..7 {
+        app.chirp(if n % 3 == 0 { &jesse } else { &walt }, &format!("chirp {n}"))
+            .await;
+    }
+    for query in [
+        "",
+        "sort=desc",
+        &format!("author_id={}", walt.user_id),
+        &format!("author_id={}&sort=desc", walt.user_id),
+    ] {
+        let whole = ids(&json_body(
+            app.get(&format!("/api/chirps?{query}")).send().await.unwrap(),
+            StatusCode::OK,
+        )
+        .await);
+        let (paged, pages) = all_pages(&app, &format!("/api/chirps?{query}&limit=2")).await;
+        assert_eq!(paged, whole, "pages of {query:?} add up to the whole list, in order");
+        assert_eq!(pages, whole.len().div_ceil(2), "{query:?}");
+    }
+    let resp = app.get("/api/chirps?limit=7").send().await.unwrap();
+    assert_eq!(
+        crate::helpers::header(&resp, "link"),
+        "",
+        "no next page after the last chirp"
+    );
+    assert_eq!(ids(&json_body(resp, StatusCode::OK).await).len(), 7);
+}
+
+#[tokio::test]
+async fn bad_limits_and_cursors_get_400() {
+    let app = spawn_app().await;
+    for query in [
+        "limit=0",
+        "limit=1001",
+        "limit=-1",
+        "limit=ten",
+        "cursor=abc",
+        "limit=5&cursor=zz",
+        &format!("cursor={}", "g".repeat(48)),
+    ] {
+        let resp = app.get(&format!("/api/chirps?{query}")).send().await.unwrap();
+        assert_eq!(resp.status(), StatusCode::BAD_REQUEST, "{query}");
+        error_message(resp, StatusCode::BAD_REQUEST).await;
+    }
+}
+
+#[tokio::test]
+async fn any_well_formed_cursor_is_answered_even_far_outside_the_databases_range() {
+    let app = spawn_app().await;
+    let session = app.user().await;
+    app.chirp(&session, "the only one").await;
+    for (time, expected) in [
+        ("7fffffffffffffff", 0),
+        ("8000000000000000", 1),
+        ("ffffffffffffffff", 1),
+        ("0000000000000000", 1),
+    ] {
+        let cursor = format!("{time}{}", "0".repeat(32));
+        let resp = app
+            .get(&format!("/api/chirps?cursor={cursor}&limit=10"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(ids(&json_body(resp, StatusCode::OK).await).len(), expected, "{time}");
+    }
+}
+
+/// Longer than the page the server streams by, with every chirp posted at the same
+/// instant, so page boundaries fall inside runs of equal timestamps.
+#[tokio::test]
+async fn the_whole_list_streams_across_internal_pages_without_gaps_or_repeats() {
+    let app = spawn_app().await;
+    let session = app.user().await;
+    sqlx::query("insert into chirps (body, user_id, created_at) select 'bulk ' || n, $1, '2026-01-01T00:00:00Z' from generate_series(1, 2345) n")
+        .bind(session.user_id)
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let mut by_id: Vec<String> = sqlx::query_scalar::<_, Uuid>("select id from chirps")
+        .fetch_all(&app.db)
+        .await
+        .unwrap()
+        .iter()
+        .map(Uuid::to_string)
+        .collect();
+    by_id.sort();
+    let asc = json_body(app.get("/api/chirps").send().await.unwrap(), StatusCode::OK).await;
+    assert_eq!(ids(&asc), by_id);
+    let desc = json_body(
+        app.get(&format!("/api/chirps?sort=desc&author_id={}", session.user_id))
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    by_id.reverse();
+    assert_eq!(ids(&desc), by_id);
+    let (paged, _) = all_pages(&app, "/api/chirps?sort=desc&limit=1000").await;
+    assert_eq!(paged, by_id);
+}
