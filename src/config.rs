@@ -139,6 +139,10 @@ impl Config {
             (None, Platform::Prod) => Err(ConfigError::Missing(name)),
         };
         let jwt_secret = secret(either("JWT_SECRET", "TOKEN_STRING"), "JWT_SECRET", DEV_JWT_SECRET)?;
+        if platform == Platform::Prod && jwt_secret.expose().len() < 32 {
+            // Not refused, so an existing deployment keeps running; but HS256 wants 256 bits.
+            tracing::warn!("JWT_SECRET is shorter than 32 bytes: generate one with `openssl rand -hex 32`");
+        }
         let polka_key = secret(var("POLKA_KEY"), "POLKA_KEY", DEV_POLKA_KEY)?;
         let number = |name, default, range| number(&var, name, default, range);
         let port = number("PORT", 8080, 0..=65535)? as u16;

@@ -1,6 +1,7 @@
 //! Chirpy: a microblogging API server. `main` only initialises logging, reads the
 //! configuration and calls [`run`].
 
+pub mod allocator;
 pub mod allowed_methods;
 pub mod api;
 pub mod auth;

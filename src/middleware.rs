@@ -5,7 +5,7 @@ use std::{borrow::Cow, time::Duration};
 
 use poem::{
     Endpoint, IntoResponse, Request, Response,
-    error::{ReadBodyError, SizedLimitError},
+    error::{ReadBodyError, SizedLimitError, StaticFileError},
     http::{HeaderValue, StatusCode, header},
     middleware::SetHeader,
 };
@@ -54,6 +54,12 @@ pub async fn json_errors<E: Endpoint>(next: E, req: Request, allowed: &AllowedMe
         )
     } else if err.status() == StatusCode::NOT_FOUND {
         (StatusCode::NOT_FOUND, "Not found".into())
+    } else if err.is::<StaticFileError>() {
+        // Its message names the file's absolute path on this machine: not for clients.
+        (
+            err.status(),
+            err.status().canonical_reason().unwrap_or("Refused").into(),
+        )
     } else {
         (err.status(), err.to_string().into())
     };

@@ -1,5 +1,7 @@
 //! Logging in, refreshing the access token, and revoking a refresh token.
 
+use std::net::IpAddr;
+
 use chrono::{Duration, Utc};
 use poem::web::{Data, RemoteAddr};
 use poem_openapi::{ApiResponse, Object, OpenApi, payload::Json, types::Example};
@@ -80,12 +82,16 @@ api_errors! {
     }
 }
 
-/// The user these credentials belong to, if they do. An unknown email still costs one
+/// The user these credentials belong to, if they do. The attempt is counted against the
+/// account's own stored email when there is one, so every spelling that reaches it (any
+/// case PostgreSQL's `lower()` folds) shares one count. An unknown email still costs one
 /// hash verification, so the answer's timing does not reveal which emails exist.
-async fn authenticate(state: &AppState, email: &str, password: String) -> Result<Option<User>, ApiError> {
-    let Ok(password) = Password::parse(password) else {
-        return Ok(None);
-    };
+async fn authenticate(
+    state: &AppState,
+    email: &str,
+    password: String,
+    address: Option<IpAddr>,
+) -> Result<Option<User>, ApiError> {
     // No stored email holds a NUL (PostgreSQL text cannot), so such a login is simply unknown.
     let found = if email.contains('\0') {
         None
@@ -99,9 +105,24 @@ async fn authenticate(state: &AppState, email: &str, password: String) -> Result
         .fetch_optional(&state.db)
         .await?
     };
+    let key = found.as_ref().map_or(email, |row| row.email.as_str());
+    state
+        .login_throttle
+        .attempt(key, address)
+        .map_err(|wait| ApiError::TooManyRequests {
+            message: "Too many failed login attempts; try again later",
+            retry_after_secs: wait.as_secs() + 1,
+        })?;
     let hash = found.as_ref().map(|row| row.hashed_password.clone());
-    let matches = state.passwords.verify(password, hash).await?;
-    Ok(found.filter(|_| matches).map(|row| User {
+    let matches = match Password::parse(password) {
+        Ok(password) => state.passwords.verify(password, hash).await?,
+        Err(_) => false,
+    };
+    let Some(row) = found.filter(|_| matches) else {
+        return Ok(None);
+    };
+    state.login_throttle.succeeded(&row.email, address);
+    Ok(Some(User {
         id: row.id,
         created_at: row.created_at,
         updated_at: row.updated_at,
@@ -127,19 +148,10 @@ impl SessionsApi {
         body: Json<Login>,
     ) -> Result<Json<LoggedIn>, LoginError> {
         let Login { email, password, .. } = body.0;
-        let (email, address) = (email.0, peer.as_socket_addr().map(|addr| addr.ip()));
-        state
-            .login_throttle
-            .check(&email, address)
-            .map_err(|wait| ApiError::TooManyRequests {
-                message: "Too many failed login attempts; try again later",
-                retry_after_secs: wait.as_secs() + 1,
-            })?;
-        let Some(user) = authenticate(&state, &email, password.0).await? else {
-            state.login_throttle.record_failure(&email, address);
+        let address = peer.as_socket_addr().map(|addr| addr.ip());
+        let Some(user) = authenticate(&state, &email.0, password.0, address).await? else {
             return Err(BAD_CREDENTIALS.into());
         };
-        state.login_throttle.record_success(&email);
         let token = state.access_tokens.issue(user.id)?;
         let refresh = RefreshToken::generate().map_err(ApiError::internal)?;
         sqlx::query!(

@@ -35,25 +35,30 @@ impl LoginThrottle {
         }
     }
 
-    /// `Err(wait)` while this email or address is locked out.
-    pub fn check(&self, email: &str, address: Option<IpAddr>) -> Result<(), Duration> {
+    /// Counts an attempt for this email and address, or `Err(wait)` while either is locked
+    /// out. It is counted before the password is checked, so concurrent guesses cannot all
+    /// slip in under the limit; [`LoginThrottle::succeeded`] takes a correct one back.
+    pub fn attempt(&self, email: &str, address: Option<IpAddr>) -> Result<(), Duration> {
         let now = Instant::now();
-        let by_address = address.map_or(Ok(()), |a| self.by_address.check(&a, now));
-        self.by_email.check(&email_key(email), now).and(by_address)
-    }
-
-    pub fn record_failure(&self, email: &str, address: Option<IpAddr>) {
-        let now = Instant::now();
-        self.by_email.record(email_key(email), now);
-        if let Some(address) = address {
-            self.by_address.record(address, now);
+        let email = email_key(email);
+        self.by_email.try_count(&email, now)?;
+        if let Some(address) = address
+            && let Err(wait) = self.by_address.try_count(&address, now)
+        {
+            self.by_email.forgive_one(&email);
+            return Err(wait);
         }
+        Ok(())
     }
 
-    /// A correct password clears the email's count, not the address's: one known account
-    /// must not let an address keep guessing others.
-    pub fn record_success(&self, email: &str) {
+    /// A correct password clears the email's count and takes back this attempt from the
+    /// address's, whose other failures stand: one known account must not let an address
+    /// keep guessing others.
+    pub fn succeeded(&self, email: &str, address: Option<IpAddr>) {
         self.by_email.clear(&email_key(email));
+        if let Some(address) = address {
+            self.by_address.forgive_one(&address);
+        }
     }
 }
 
@@ -84,17 +89,17 @@ impl<K: std::hash::Hash + Eq + Clone> FailureCounter<K> {
         }
     }
 
-    fn check(&self, key: &K, now: Instant) -> Result<(), Duration> {
-        let entries = self.entries.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        match entries.get(key) {
-            Some(w) if w.failures >= self.max && now < w.started + self.window => Err(w.started + self.window - now),
-            _ => Ok(()),
-        }
-    }
-
-    fn record(&self, key: K, now: Instant) {
+    /// Counts one more attempt for `key`, unless it already has its fill in this window.
+    /// One lock for both, so concurrent attempts are admitted one at a time.
+    fn try_count(&self, key: &K, now: Instant) -> Result<(), Duration> {
         let mut entries = self.entries.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        if entries.len() >= MAX_TRACKED && !entries.contains_key(&key) {
+        if let Some(w) = entries.get(key)
+            && w.failures >= self.max
+            && now < w.started + self.window
+        {
+            return Err(w.started + self.window - now);
+        }
+        if entries.len() >= MAX_TRACKED && !entries.contains_key(key) {
             entries.retain(|_, w| now < w.started + self.window);
             if entries.len() >= MAX_TRACKED {
                 // Still full of live windows: forget the oldest rather than grow without bound.
@@ -104,7 +109,7 @@ impl<K: std::hash::Hash + Eq + Clone> FailureCounter<K> {
                 }
             }
         }
-        let window = entries.entry(key).or_insert(Window {
+        let window = entries.entry(key.clone()).or_insert(Window {
             started: now,
             failures: 0,
         });
@@ -115,6 +120,7 @@ impl<K: std::hash::Hash + Eq + Clone> FailureCounter<K> {
             };
         }
         window.failures = window.failures.saturating_add(1);
+        Ok(())
     }
 
     fn clear(&self, key: &K) {
@@ -122,6 +128,13 @@ impl<K: std::hash::Hash + Eq + Clone> FailureCounter<K> {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .remove(key);
+    }
+
+    fn forgive_one(&self, key: &K) {
+        let mut entries = self.entries.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(window) = entries.get_mut(key) {
+            window.failures = window.failures.saturating_sub(1);
+        }
     }
 }
 
@@ -140,20 +153,24 @@ mod tests {
     const HOME: Option<IpAddr> = Some(IpAddr::V4(std::net::Ipv4Addr::LOCALHOST));
     const AWAY: Option<IpAddr> = Some(IpAddr::V4(std::net::Ipv4Addr::new(10, 0, 0, 1)));
 
+    /// Attempts that fail: counted, never taken back.
+    fn fail(t: &LoginThrottle, email: &str, address: Option<IpAddr>) -> Result<(), Duration> {
+        t.attempt(email, address)
+    }
+
     #[test]
     fn locks_an_email_after_its_failures_whatever_the_case() {
         let t = throttle(3, 100);
         for _ in 0..3 {
-            assert!(t.check("walt@example.com", HOME).is_ok());
-            t.record_failure("Walt@Example.com", HOME);
+            assert!(fail(&t, "Walt@Example.com", HOME).is_ok());
         }
-        let wait = t.check("WALT@example.com", AWAY).unwrap_err();
+        let wait = t.attempt("WALT@example.com", AWAY).unwrap_err();
         assert!(
             wait > Duration::from_secs(59) && wait <= Duration::from_secs(60),
             "{wait:?}"
         );
         assert!(
-            t.check("jesse@example.com", HOME).is_ok(),
+            t.attempt("jesse@example.com", HOME).is_ok(),
             "other emails are unaffected"
         );
     }
@@ -162,40 +179,57 @@ mod tests {
     fn locks_an_address_after_its_failures_across_emails() {
         let t = throttle(100, 4);
         for n in 0..4 {
-            t.record_failure(&format!("user{n}@example.com"), HOME);
+            assert!(fail(&t, &format!("user{n}@example.com"), HOME).is_ok());
         }
-        assert!(t.check("anyone@example.com", HOME).is_err());
+        assert!(t.attempt("anyone@example.com", HOME).is_err());
         assert!(
-            t.check("anyone@example.com", AWAY).is_ok(),
+            t.attempt("anyone@example.com", AWAY).is_ok(),
             "other addresses are unaffected"
         );
     }
 
     #[test]
-    fn success_clears_the_email_but_not_the_address() {
+    fn successes_are_taken_back_but_failures_stand() {
         let t = throttle(2, 3);
-        t.record_failure("walt@example.com", HOME);
-        t.record_failure("walt@example.com", HOME);
-        t.record_success("walt@example.com");
-        assert!(t.check("walt@example.com", AWAY).is_ok());
-        t.record_failure("jesse@example.com", HOME);
+        for _ in 0..10 {
+            t.attempt("saul@example.com", HOME).unwrap();
+            t.succeeded("saul@example.com", HOME);
+        }
+        fail(&t, "walt@example.com", HOME).unwrap();
+        fail(&t, "walt@example.com", HOME).unwrap();
+        t.attempt("walt@example.com", AWAY).unwrap_err();
+        fail(&t, "jesse@example.com", HOME).unwrap();
         assert!(
-            t.check("saul@example.com", HOME).is_err(),
+            t.attempt("saul@example.com", HOME).is_err(),
             "three failures from HOME in all"
         );
+    }
+
+    #[test]
+    fn concurrent_guesses_cannot_exceed_the_limit() {
+        let t = std::sync::Arc::new(throttle(5, 1000));
+        let admitted: usize = (0..40)
+            .map(|_| {
+                let t = t.clone();
+                std::thread::spawn(move || usize::from(t.attempt("walt@example.com", HOME).is_ok()))
+            })
+            .collect::<Vec<_>>()
+            .into_iter()
+            .map(|h| h.join().unwrap())
+            .sum();
+        assert_eq!(admitted, 5);
     }
 
     #[test]
     fn windows_expire() {
         let counter = FailureCounter::new(1, Duration::from_secs(10));
         let start = Instant::now();
-        counter.record("k", start);
-        assert!(counter.check(&"k", start + Duration::from_secs(9)).is_err());
-        assert!(counter.check(&"k", start + Duration::from_secs(10)).is_ok());
-        counter.record("k", start + Duration::from_secs(11));
+        counter.try_count(&"k", start).unwrap();
+        assert!(counter.try_count(&"k", start + Duration::from_secs(9)).is_err());
         assert!(
-            counter.check(&"k", start + Duration::from_secs(12)).is_err(),
+            counter.try_count(&"k", start + Duration::from_secs(10)).is_ok(),
             "a new window counts afresh"
         );
+        assert!(counter.try_count(&"k", start + Duration::from_secs(11)).is_err());
     }
 }

@@ -31,7 +31,7 @@ struct RunningServer {
 }
 
 impl RunningServer {
-    fn start(database: &TestDatabase) -> Self {
+    fn start(database: &TestDatabase, extra_env: &[(&str, &str)]) -> Self {
         let mut child = chirpy()
             .envs([
                 ("DATABASE_URL", database.url()),
@@ -39,6 +39,7 @@ impl RunningServer {
                 ("PORT", "0"),
                 ("RUST_LOG", "info"),
             ])
+            .envs(extra_env.iter().copied())
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
@@ -122,7 +123,9 @@ fn outside_dev_a_missing_secret_stops_startup_naming_it() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_under_load_finishes_in_flight_requests_and_exits_0() {
     let database = TestDatabase::create().await;
-    let mut server = RunningServer::start(&database);
+    // Two dozen logins of one account at once: more than the brute-force limit lets in
+    // flight together, which is what this test wants.
+    let mut server = RunningServer::start(&database, &[("LOGIN_MAX_FAILURES_PER_EMAIL", "100")]);
     let client = reqwest::Client::new();
     let base = server.base.clone();
     sign_up_and_log_in(&client, &base, "walt@example.com").await;
@@ -163,7 +166,7 @@ async fn sigterm_under_load_finishes_in_flight_requests_and_exits_0() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_9_during_password_changes_leaves_no_partial_state() {
     let database = TestDatabase::create().await;
-    let server = RunningServer::start(&database);
+    let server = RunningServer::start(&database, &[]);
     let client = reqwest::Client::new();
     let base = server.base.clone();
     let mut sessions = Vec::new();

@@ -35,6 +35,45 @@ async fn repeated_failures_lock_an_email_with_429_but_not_other_users() {
 }
 
 #[tokio::test]
+async fn concurrent_guesses_cannot_slip_past_the_limit() {
+    let app = spawn_app_with(|config| config.login_throttle.max_failures_per_email = 5).await;
+    let victim = app.user().await;
+    let guesses = (0..30).map(|n| {
+        let body = json!({"email": victim.email, "password": format!("guess {n}")});
+        app.post("/api/login").json(&body).send()
+    });
+    let statuses: Vec<StatusCode> = futures_util::future::join_all(guesses)
+        .await
+        .into_iter()
+        .map(|r| r.unwrap().status())
+        .collect();
+    let checked = statuses.iter().filter(|s| **s == StatusCode::UNAUTHORIZED).count();
+    let refused = statuses.iter().filter(|s| **s == StatusCode::TOO_MANY_REQUESTS).count();
+    assert_eq!((checked, refused), (5, 25), "{statuses:?}");
+}
+
+#[tokio::test]
+async fn every_spelling_that_reaches_an_account_shares_its_count() {
+    let app = spawn_app_with(|config| config.login_throttle.max_failures_per_email = 3).await;
+    app.signup("victim@example.com", "right").await;
+    // PostgreSQL's lower() may fold `İ` to `i` where Rust's to_lowercase does not: the count
+    // follows the account reached, not the spelling.
+    for email in ["victim@example.com", "VICTIM@example.com", "vİctim@example.com"] {
+        let resp = app
+            .post("/api/login")
+            .json(&json!({"email": email, "password": "wrong"}))
+            .send()
+            .await
+            .unwrap();
+        error_message(resp, StatusCode::UNAUTHORIZED).await;
+    }
+    let resp = app
+        .post("/api/login")
+        .json(&json!({"email": "victim@example.com", "password": "right"}));
+    error_message(resp.send().await.unwrap(), StatusCode::TOO_MANY_REQUESTS).await;
+}
+
+#[tokio::test]
 async fn repeated_failures_from_one_address_lock_that_address() {
     let app = spawn_app_with(|config| config.login_throttle.max_failures_per_address = 4).await;
     let user = app.user().await;

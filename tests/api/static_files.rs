@@ -59,5 +59,10 @@ async fn nothing_outside_static_is_reachable() {
             !response.contains("[package]") && !response.contains("root:"),
             "{path} leaked a file"
         );
+        let home = env!("CARGO_MANIFEST_DIR");
+        assert!(
+            !response.contains(home),
+            "{path} leaked where the server lives: {response}"
+        );
     }
 }
