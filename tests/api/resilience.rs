@@ -133,3 +133,21 @@ async fn a_failure_inside_a_password_change_rolls_all_of_it_back() {
     assert_eq!(email, session.email, "the email change was rolled back");
     app.login(&session.email, &session.password).await;
 }
+
+#[tokio::test]
+async fn an_exhausted_pool_answers_503_with_retry_after_instead_of_waiting() {
+    let app = crate::helpers::spawn_app_with(|config| {
+        config.limits.db_max_connections = 1;
+        config.limits.db_acquire_timeout = Duration::from_millis(200);
+    })
+    .await;
+    // The app and the test share the pool: holding its only connection starves the app.
+    let held = app.db.acquire().await.unwrap();
+    let started = Instant::now();
+    let resp = app.get("/api/chirps").send().await.unwrap();
+    assert_eq!(header(&resp, "retry-after"), "1");
+    error_message(resp, StatusCode::SERVICE_UNAVAILABLE).await;
+    assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
+    drop(held);
+    json_body(app.get("/api/chirps").send().await.unwrap(), StatusCode::OK).await;
+}
