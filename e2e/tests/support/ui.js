@@ -36,19 +36,22 @@ export async function signUp(page, email, password) {
 /** Posts through the composer; resolves to the chirp the server stored, once it is in the feed. */
 export async function post(page, text) {
   await page.fill('#chirp-body', text);
-  const response = nextResponse(page, 'POST', '/api/chirps', () => true);
+  const response = finalResponse(page, 'POST', '/api/chirps');
   await page.click('#chirp-submit');
-  const answer = await responseAfterRetry(page, await response);
+  const answer = await response;
   assert.equal(answer.status(), 201, `POST /api/chirps: ${await answer.text()}`);
   const chirp = await answer.json();
   await page.locator(`#feed li[data-chirp-id="${chirp.id}"]`).waitFor();
   return chirp;
 }
 
-/** A 401 is followed by a refresh and a retry: then the retry's response is the answer. */
-async function responseAfterRetry(page, first) {
-  if (first.status() !== 401) return first;
-  return nextResponse(page, first.request().method(), new URL(first.url()).pathname);
+/**
+ * The answer to `method pathname`: its first response that is not a 401. After a 401 the
+ * app refreshes its token and retries, and the retry's response is the answer. Listening
+ * starts before the action, so a retry that completes quickly is not missed.
+ */
+function finalResponse(page, method, pathname) {
+  return page.waitForResponse((r) => isApi(r, method, pathname) && r.status() !== 401, { timeout: TIMEOUT });
 }
 
 /** Waits until the feed has no request in flight. */
