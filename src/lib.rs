@@ -1,7 +1,6 @@
 //! Chirpy: a microblogging API server. `main` only initialises logging, reads the
 //! configuration and calls [`run`].
 
-pub mod allocator;
 pub mod allowed_methods;
 pub mod api;
 pub mod auth;
@@ -11,6 +10,7 @@ pub mod domain;
 pub mod embedded_pg;
 pub mod error;
 pub mod middleware;
+pub mod os;
 pub mod startup;
 pub mod state;
 pub mod telemetry;
@@ -50,7 +50,7 @@ async fn serve(config: &Config, options: PgConnectOptions) -> Result<(), Box<dyn
     let pool = db::connect(options, &config.limits).await?;
     db::MIGRATOR.run(&pool).await?;
     tracing::info!("database migrated");
-    let state = state::AppState::new(config, pool.clone())?;
+    let state = state::AppState::new(config, pool.clone()).map_err(|err| err as Box<dyn Error>)?;
     let server = startup::Server::bind(format!("{}:{}", config.host, config.port), state, config.limits).await?;
     if let Some(addr) = server.local_addr() {
         tracing::info!(

@@ -7,7 +7,7 @@ use chirpy::{
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    chirpy::allocator::return_large_blocks_to_the_os();
+    chirpy::os::return_large_blocks_to_the_os();
     // `chirpy openapi` prints the spec (what `just openapi` commits) and touches nothing else.
     if std::env::args().nth(1).as_deref() == Some("openapi") {
         print!("{}", chirpy::api::service().spec_yaml());

@@ -21,7 +21,7 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(config: &Config, db: PgPool) -> Result<Self, argon2::password_hash::Error> {
+    pub fn new(config: &Config, db: PgPool) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
         let ttl = chrono::Duration::from_std(config.access_token_ttl).unwrap_or(chrono::Duration::MAX);
         Ok(Self {
             db,

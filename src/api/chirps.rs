@@ -359,13 +359,13 @@ impl ChirpsApi {
             // The first page is read before the status is sent, so an outage is a 503;
             // the rest streams, one bounded page at a time.
             let first = page(&state.db, author, order, after, STREAM_PAGE).await?;
-            let rest = first
-                .next
-                .map(|after| all_after(state.db.clone(), author, order, after));
-            let first = futures_util::stream::iter(first.chirps.into_iter().map(Ok));
-            let chirps = match rest {
-                Some(rest) => JsonArray::streamed(first.chain(rest).boxed()),
-                None => JsonArray::streamed(first.boxed()),
+            let chirps = match first.next {
+                // All of it in one page: a plain body with a length.
+                None => JsonArray::from_items(&first.chirps),
+                Some(next) => {
+                    let rest = all_after(state.db.clone(), author, order, next);
+                    JsonArray::streamed(futures_util::stream::iter(first.chirps.into_iter().map(Ok)).chain(rest))
+                }
             };
             return Ok(ChirpList::Ok(chirps, None));
         };

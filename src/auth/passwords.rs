@@ -1,12 +1,15 @@
-use std::sync::Arc;
+use std::{
+    sync::{Arc, Mutex, mpsc},
+    thread,
+};
 
 use argon2::{
-    Algorithm, Argon2, Params, PasswordHash, PasswordVerifier, Version,
-    password_hash::{self, PasswordHasher as _, SaltString, rand_core::OsRng},
+    Algorithm, Argon2, Block, Params, PasswordHash, Version,
+    password_hash::{self, Output, ParamsString, Salt, SaltString, rand_core::OsRng},
 };
-use tokio::sync::{OnceCell, Semaphore};
+use tokio::sync::{OnceCell, oneshot};
 
-use crate::{domain::Password, error::ApiError};
+use crate::{domain::Password, error::ApiError, os};
 
 /// Argon2id cost. The default is OWASP's recommendation (19 MiB, 2 passes, 1 lane):
 /// a few tens of milliseconds per hash, and bounded memory per concurrent login.
@@ -27,24 +30,37 @@ impl Default for HashParams {
     }
 }
 
-/// Hashes and verifies passwords with Argon2id on the blocking pool, at most one per
-/// core at a time, so a login storm queues here instead of starving other requests or
-/// allocating Argon2's memory without bound.
+/// Work for a hashing thread, given that thread's own Argon2 memory.
+type Job = Box<dyn FnOnce(&mut Vec<Block>) + Send>;
+
+/// Hashes and verifies passwords with Argon2id on threads of its own, one per core:
+/// - a login storm queues here rather than on the async runtime;
+/// - the threads run at lowered priority, so requests that need a core get it first;
+/// - each thread reuses its own working memory, so memory stays at one Argon2 block per
+///   core however many logins arrive, and no hash pays for a fresh 19 MiB allocation.
 #[derive(Clone)]
 pub struct PasswordHasher {
-    argon2: Argon2<'static>,
-    permits: Arc<Semaphore>,
+    jobs: mpsc::Sender<Job>,
+    params: Params,
     /// A hash to verify against when the email is unknown, so that case costs the same.
     dummy_hash: Arc<OnceCell<String>>,
 }
 
 impl PasswordHasher {
-    pub fn new(params: HashParams) -> Result<Self, password_hash::Error> {
+    /// Starts the hashing threads; they stop when the last clone of this is dropped.
+    pub fn new(params: HashParams) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
         let params = Params::new(params.memory_kib, params.iterations, params.parallelism, None)?;
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let (jobs, queue) = mpsc::channel::<Job>();
+        let queue = Arc::new(Mutex::new(queue));
+        for n in 0..thread::available_parallelism().map_or(1, |n| n.get()) {
+            let queue = queue.clone();
+            thread::Builder::new()
+                .name(format!("argon2-{n}"))
+                .spawn(move || hashing_thread(&queue))?;
+        }
         Ok(Self {
-            argon2: Argon2::new(Algorithm::Argon2id, Version::V0x13, params),
-            permits: Arc::new(Semaphore::new(cores)),
+            jobs,
+            params,
             dummy_hash: Arc::default(),
         })
     }
@@ -52,12 +68,18 @@ impl PasswordHasher {
     /// A PHC string (`$argon2id$v=19$m=...`) with a fresh random salt.
     #[tracing::instrument(skip_all)]
     pub async fn hash(&self, password: Password) -> Result<String, ApiError> {
-        let argon2 = self.argon2.clone();
-        self.blocking(move || {
+        let params = self.params.clone();
+        self.on_hashing_thread(move |memory| {
             let salt = SaltString::generate(&mut OsRng);
-            argon2
-                .hash_password(password.expose().as_bytes(), &salt)
-                .map(|hash| hash.to_string())
+            let hash = compute(
+                Algorithm::Argon2id,
+                Version::V0x13,
+                params,
+                password.expose().as_bytes(),
+                salt.as_salt(),
+                memory,
+            );
+            hash.map(|hash| hash.to_string())
         })
         .await?
         .map_err(ApiError::internal)
@@ -74,14 +96,7 @@ impl PasswordHasher {
             None => self.dummy_hash().await?,
         };
         let matches = self
-            .blocking(move || {
-                let parsed = PasswordHash::new(&hash)?;
-                match Argon2::default().verify_password(password.expose().as_bytes(), &parsed) {
-                    Ok(()) => Ok(true),
-                    Err(password_hash::Error::Password) => Ok(false),
-                    Err(other) => Err(other),
-                }
-            })
+            .on_hashing_thread(move |memory| matches(&hash, password.expose().as_bytes(), memory))
             .await?
             .map_err(ApiError::internal)?;
         Ok(known_user && matches)
@@ -92,10 +107,81 @@ impl PasswordHasher {
         self.dummy_hash.get_or_try_init(|| self.hash(dummy)).await.cloned()
     }
 
-    async fn blocking<T: Send + 'static>(&self, job: impl FnOnce() -> T + Send + 'static) -> Result<T, ApiError> {
-        let _permit = self.permits.acquire().await.map_err(ApiError::internal)?;
-        tokio::task::spawn_blocking(job).await.map_err(ApiError::internal)
+    async fn on_hashing_thread<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut Vec<Block>) -> T + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let (answer, answered) = oneshot::channel();
+        let job: Job = Box::new(move |memory| {
+            let _ = answer.send(work(memory));
+        });
+        self.jobs
+            .send(job)
+            .map_err(|_| ApiError::internal("the hashing threads have stopped"))?;
+        answered
+            .await
+            .map_err(|_| ApiError::internal("a hashing thread dropped its work"))
     }
+}
+
+fn hashing_thread(queue: &Mutex<mpsc::Receiver<Job>>) {
+    os::lower_this_threads_priority();
+    let mut memory = Vec::new();
+    loop {
+        let job = match queue.lock() {
+            Ok(queue) => queue.recv(),
+            Err(_) => return,
+        };
+        match job {
+            Ok(job) => job(&mut memory),
+            // Every sender is gone: the server is shutting down.
+            Err(mpsc::RecvError) => return,
+        }
+    }
+}
+
+/// What the argon2 crate's `hash_password` does, but in `memory` (grown when needed and
+/// reused afterwards) instead of a fresh allocation per hash.
+fn compute<'a>(
+    algorithm: Algorithm,
+    version: Version,
+    params: Params,
+    password: &[u8],
+    salt: Salt<'a>,
+    memory: &mut Vec<Block>,
+) -> password_hash::Result<PasswordHash<'a>> {
+    let mut salt_buffer = [0u8; 64];
+    let salt_bytes = salt.decode_b64(&mut salt_buffer)?;
+    if memory.len() < params.block_count() {
+        memory.resize(params.block_count(), Block::default());
+    }
+    let argon2 = Argon2::new(algorithm, version, params.clone());
+    let output_len = params.output_len().unwrap_or(Params::DEFAULT_OUTPUT_LEN);
+    let output = Output::init_with(output_len, |out| {
+        Ok(argon2.hash_password_into_with_memory(password, salt_bytes, out, &mut memory[..])?)
+    })?;
+    Ok(PasswordHash {
+        algorithm: algorithm.ident(),
+        version: Some(version.into()),
+        params: ParamsString::try_from(&params)?,
+        salt: Some(salt),
+        hash: Some(output),
+    })
+}
+
+/// What the argon2 crate's `verify_password` does, in `memory`: recompute with the stored
+/// hash's own algorithm, version, parameters and salt, and compare in constant time.
+fn matches(stored: &str, password: &[u8], memory: &mut Vec<Block>) -> password_hash::Result<bool> {
+    let stored = PasswordHash::new(stored)?;
+    let (Some(salt), Some(expected)) = (stored.salt, stored.hash) else {
+        return Err(password_hash::Error::PhcStringField);
+    };
+    let algorithm = Algorithm::try_from(stored.algorithm)?;
+    let version = stored.version.map(Version::try_from).transpose()?.unwrap_or_default();
+    let params = Params::try_from(&stored)?;
+    let computed = compute(algorithm, version, params, password, salt, memory)?;
+    // Output's equality is constant-time.
+    Ok(computed.hash == Some(expected))
 }
 
 #[cfg(test)]
@@ -136,6 +222,32 @@ mod tests {
         .unwrap();
         let hash = stronger.hash(pw("pa55")).await.unwrap();
         assert!(cheap().verify(pw("pa55"), Some(hash)).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn verifies_hashes_made_by_the_argon2_crate_itself() {
+        use argon2::PasswordHasher as _;
+        let salt = SaltString::generate(&mut OsRng);
+        let theirs = Argon2::default().hash_password(b"interop", &salt).unwrap().to_string();
+        assert!(cheap().verify(pw("interop"), Some(theirs.clone())).await.unwrap());
+        assert!(!cheap().verify(pw("interoq"), Some(theirs)).await.unwrap());
+        let ours = cheap().hash(pw("interop")).await.unwrap();
+        use argon2::PasswordVerifier as _;
+        assert!(
+            Argon2::default()
+                .verify_password(b"interop", &PasswordHash::new(&ours).unwrap())
+                .is_ok()
+        );
+    }
+
+    #[tokio::test]
+    async fn a_malformed_stored_hash_is_an_error_not_a_match() {
+        assert!(
+            cheap()
+                .verify(pw("x"), Some("$argon2id$v=19$garbage".into()))
+                .await
+                .is_err()
+        );
     }
 
     #[tokio::test]

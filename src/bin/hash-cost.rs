@@ -1,11 +1,12 @@
-//! Prints what one Argon2id password hash costs on this machine with the server's own
-//! code and parameters (ARGON2_* from the environment, else the defaults), for the
-//! login ceiling in `just bench`: logins/s <= cores / seconds per hash.
+//! Prints what one Argon2id password hash costs on this machine with the server's
+//! parameters (ARGON2_* from the environment, else the defaults) and, like the server's
+//! hashing threads, in reused memory: the login ceiling in `just bench` is
+//! cores / seconds per hash.
 //! Usage: hash-cost [HASHES]
 
 use std::time::Instant;
 
-use argon2::{Algorithm, Argon2, Params, PasswordHasher as _, Version, password_hash::SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use chirpy::config::Config;
 
 fn main() {
@@ -17,13 +18,17 @@ fn main() {
     let p = config.hash_params;
     let params = Params::new(p.memory_kib, p.iterations, p.parallelism, None).expect("valid Argon2 parameters");
     let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
-    let salt = SaltString::encode_b64(b"hash-cost-salt!!").expect("a valid salt");
-    argon2.hash_password(b"warm-up", &salt).expect("hashing");
+    let (salt, mut out) = (b"hash-cost-salt!!", [0u8; 32]);
+    let mut memory = vec![Block::default(); argon2.params().block_count()];
+    let mut hash = |password: &[u8]| {
+        argon2
+            .hash_password_into_with_memory(password, salt, &mut out, &mut memory)
+            .expect("hashing");
+    };
+    hash(b"warm-up");
     let started = Instant::now();
     for n in 0..hashes {
-        argon2
-            .hash_password(format!("password {n}").as_bytes(), &salt)
-            .expect("hashing");
+        hash(format!("password {n}").as_bytes());
     }
     let per_hash = started.elapsed().as_secs_f64() / f64::from(hashes);
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
