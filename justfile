@@ -42,6 +42,12 @@ contract:
 soak *args:
     soak/run "$@"
 
+# Options: --quick (CI smoke: debug build, seconds, prints only), --no-pin, --duration S; `just bench --help`
+[doc("Benchmarks: a release build on its own PostgreSQL, each case next to its ceiling (wrk, pgbench, Argon2); writes BENCHMARKS.md")]
+[positional-arguments]
+bench *args:
+    bench/run "$@"
+
 # If the postgres user cannot reach the project dir (say, it is under /root), the dev cluster
 # lives in a temp dir instead: the server logs that cluster's URL at startup; `psql "<URL>"`.
 [doc("Open psql on the dev database while `just run` is up, e.g. `just psql -c 'select 1'`")]
