@@ -1,7 +1,9 @@
 //! The connection pool and the schema's migrations.
 
+use std::time::Duration;
+
 use sqlx::{
-    PgPool,
+    Connection, PgPool,
     migrate::Migrator,
     postgres::{PgConnectOptions, PgPoolOptions},
 };
@@ -18,8 +20,18 @@ pub fn pool(options: PgConnectOptions, limits: &Limits) -> PgPool {
     PgPoolOptions::new()
         .max_connections(limits.db_max_connections)
         .acquire_timeout(limits.db_acquire_timeout)
+        // sqlx pings every connection it hands out: a round trip per request. Only one that
+        // sat idle long enough to have gone stale (a database restart) is checked; a dead one
+        // is dropped and another taken.
+        .test_before_acquire(false)
+        .before_acquire(|conn, meta| {
+            Box::pin(async move { Ok(meta.idle_for < STALE_AFTER || conn.ping().await.is_ok()) })
+        })
         .connect_lazy_with(options)
 }
+
+/// A connection idle this long is pinged before use.
+const STALE_AFTER: Duration = Duration::from_millis(500);
 
 /// A pool whose first connection has been made: startup fails fast on a wrong URL.
 pub async fn connect(options: PgConnectOptions, limits: &Limits) -> Result<PgPool, sqlx::Error> {
@@ -31,7 +43,7 @@ pub async fn connect(options: PgConnectOptions, limits: &Limits) -> Result<PgPoo
 /// Creates `name` on the server unless it exists. `options` may name any database the
 /// user can connect to (`postgres` on the embedded cluster).
 pub async fn create_database_if_missing(options: &PgConnectOptions, name: &str) -> Result<(), sqlx::Error> {
-    use sqlx::{Connection, PgConnection};
+    use sqlx::PgConnection;
     let mut conn = PgConnection::connect_with(options).await?;
     let exists: bool = sqlx::query_scalar("select exists(select 1 from pg_database where datname = $1)")
         .bind(name)

@@ -2,7 +2,7 @@
 
 mod admin;
 mod chirps;
-mod json_array;
+mod json;
 mod sessions;
 mod text;
 mod timestamp;
@@ -11,7 +11,7 @@ mod webhooks;
 
 use poem_openapi::{OpenApiService, Tags};
 
-pub use json_array::JsonArray;
+pub use json::{JsonArray, JsonObject};
 pub use text::{ChirpText, EmailText, PasswordText, Text};
 pub use timestamp::Timestamp;
 

@@ -14,6 +14,12 @@ use serde_json::Value;
 #[sqlx(transparent)]
 pub struct Timestamp(DateTime<Utc>);
 
+impl From<DateTime<Utc>> for Timestamp {
+    fn from(instant: DateTime<Utc>) -> Self {
+        Self(instant)
+    }
+}
+
 impl From<Timestamp> for DateTime<Utc> {
     fn from(Timestamp(instant): Timestamp) -> Self {
         instant
@@ -45,6 +51,13 @@ impl Type for Timestamp {
 impl ToJSON for Timestamp {
     fn to_json(&self) -> Option<Value> {
         Some(Value::String(self.0.to_rfc3339_opts(SecondsFormat::Micros, true)))
+    }
+}
+
+/// The same text as [`ToJSON`], for the responses serde writes directly.
+impl serde::Serialize for Timestamp {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0.to_rfc3339_opts(SecondsFormat::Micros, true))
     }
 }
 

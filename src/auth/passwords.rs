@@ -35,7 +35,7 @@ type Job = Box<dyn FnOnce(&mut Vec<Block>) + Send>;
 
 /// Hashes and verifies passwords with Argon2id on threads of its own, one per core:
 /// - a login storm queues here rather than on the async runtime;
-/// - the threads run at lowered priority, so requests that need a core get it first;
+/// - the threads run at idle priority, so requests that need a core get it first;
 /// - each thread reuses its own working memory, so memory stays at one Argon2 block per
 ///   core however many logins arrive, and no hash pays for a fresh 19 MiB allocation.
 #[derive(Clone)]
