@@ -242,6 +242,16 @@ impl TestApp {
         self.login(&email, "correct horse battery staple").await
     }
 
+    /// `PUT /api/users` with this access token and body.
+    pub async fn update_user(&self, access_token: &str, body: &Value) -> Response {
+        self.put("/api/users")
+            .bearer_auth(access_token)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
     pub async fn refresh(&self, refresh_token: &str) -> Response {
         self.post("/api/refresh")
             .bearer_auth(refresh_token)

@@ -114,13 +114,7 @@ async fn a_failure_inside_a_password_change_rolls_all_of_it_back() {
     .unwrap();
 
     let change = serde_json::json!({"email": "changed@example.com", "password": "changed"});
-    let resp = app
-        .put("/api/users")
-        .bearer_auth(&session.token)
-        .json(&change)
-        .send()
-        .await
-        .unwrap();
+    let resp = app.update_user(&session.token, &change).await;
     assert_eq!(
         error_message(resp, StatusCode::INTERNAL_SERVER_ERROR).await,
         "Internal server error"

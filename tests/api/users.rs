@@ -159,12 +159,11 @@ async fn update_changes_email_and_password_and_bumps_updated_at() {
         .unwrap();
 
     let resp = app
-        .put("/api/users")
-        .bearer_auth(&session.token)
-        .json(&json!({"email": "Heisenberg@example.com", "password": "new password"}))
-        .send()
-        .await
-        .unwrap();
+        .update_user(
+            &session.token,
+            &json!({"email": "Heisenberg@example.com", "password": "new password"}),
+        )
+        .await;
     let user = json_body(resp, StatusCode::OK).await;
     assert_eq!(user["email"], "Heisenberg@example.com");
     assert_eq!(user["id"], session.user_id.to_string());
@@ -190,12 +189,8 @@ async fn update_revokes_every_refresh_token_of_the_user() {
     let bystander = app.user().await;
 
     let resp = app
-        .put("/api/users")
-        .bearer_auth(&session.token)
-        .json(&json!({"email": session.email, "password": "rotated"}))
-        .send()
-        .await
-        .unwrap();
+        .update_user(&session.token, &json!({"email": session.email, "password": "rotated"}))
+        .await;
     json_body(resp, StatusCode::OK).await;
 
     for token in [&session.refresh_token, &other_device.refresh_token] {
@@ -213,12 +208,8 @@ async fn update_refuses_an_email_another_user_has_in_any_case_but_allows_ones_ow
     app.signup("taken@example.com", "pw").await;
 
     let resp = app
-        .put("/api/users")
-        .bearer_auth(&session.token)
-        .json(&json!({"email": "TAKEN@example.com", "password": "pw"}))
-        .send()
-        .await
-        .unwrap();
+        .update_user(&session.token, &json!({"email": "TAKEN@example.com", "password": "pw"}))
+        .await;
     assert_eq!(
         error_message(resp, StatusCode::CONFLICT).await,
         "Email is already taken"
@@ -226,12 +217,8 @@ async fn update_refuses_an_email_another_user_has_in_any_case_but_allows_ones_ow
 
     let own_in_capitals = session.email.to_uppercase();
     let resp = app
-        .put("/api/users")
-        .bearer_auth(&session.token)
-        .json(&json!({"email": own_in_capitals, "password": "pw"}))
-        .send()
-        .await
-        .unwrap();
+        .update_user(&session.token, &json!({"email": own_in_capitals, "password": "pw"}))
+        .await;
     assert_eq!(json_body(resp, StatusCode::OK).await["email"], own_in_capitals);
 }
 
@@ -243,21 +230,9 @@ async fn update_requires_a_valid_access_token_and_a_valid_body() {
 
     let resp = app.put("/api/users").json(&body).send().await.unwrap();
     error_message(resp, StatusCode::UNAUTHORIZED).await;
-    let resp = app
-        .put("/api/users")
-        .bearer_auth("garbage")
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+    let resp = app.update_user("garbage", &body).await;
     error_message(resp, StatusCode::UNAUTHORIZED).await;
-    let resp = app
-        .put("/api/users")
-        .bearer_auth(&session.refresh_token)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+    let resp = app.update_user(&session.refresh_token, &body).await;
     error_message(resp, StatusCode::UNAUTHORIZED).await;
 
     for bad in [
@@ -265,13 +240,7 @@ async fn update_requires_a_valid_access_token_and_a_valid_body() {
         json!({"email": "a@b.com", "password": ""}),
         json!({"email": "a@b.com"}),
     ] {
-        let resp = app
-            .put("/api/users")
-            .bearer_auth(&session.token)
-            .json(&bad)
-            .send()
-            .await
-            .unwrap();
+        let resp = app.update_user(&session.token, &bad).await;
         error_message(resp, StatusCode::BAD_REQUEST).await;
     }
     let email: String = sqlx::query_scalar("select email from users")
@@ -287,11 +256,7 @@ async fn update_by_a_deleted_user_is_unauthorized() {
     let session = app.user().await;
     sqlx::query("delete from users").execute(&app.db).await.unwrap();
     let resp = app
-        .put("/api/users")
-        .bearer_auth(&session.token)
-        .json(&json!({"email": "ghost@example.com", "password": "pw"}))
-        .send()
-        .await
-        .unwrap();
+        .update_user(&session.token, &json!({"email": "ghost@example.com", "password": "pw"}))
+        .await;
     error_message(resp, StatusCode::UNAUTHORIZED).await;
 }
