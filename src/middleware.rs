@@ -19,7 +19,8 @@ use crate::{
 /// The framework's own rejections become JSON errors with a clear message (and a 405 says
 /// what is allowed); a response an operation already built passes through unchanged.
 pub async fn json_errors<E: Endpoint>(next: E, req: Request, allowed: &AllowedMethods) -> poem::Result<Response> {
-    let path = req.uri().path().to_owned();
+    // Only a 405 needs it; a Uri clone shares its bytes rather than copying them.
+    let uri = req.uri().clone();
     let err = match next.call(req).await {
         Ok(resp) => return Ok(resp.into_response()),
         Err(err) if err.is_from_response() => return Ok(err.into_response()),
@@ -66,7 +67,7 @@ pub async fn json_errors<E: Endpoint>(next: E, req: Request, allowed: &AllowedMe
     let mut resp = error_response(status, ErrorBody::json(message), None);
     if status == StatusCode::METHOD_NOT_ALLOWED
         && let Some(allow) = allowed
-            .for_path(&path)
+            .for_path(uri.path())
             .and_then(|methods| HeaderValue::from_str(methods).ok())
     {
         resp.headers_mut().insert(header::ALLOW, allow);
