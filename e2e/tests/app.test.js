@@ -12,7 +12,7 @@ import { after, before, test } from 'node:test';
 
 import { createApi, newEmail } from './support/api.js';
 import { DESKTOP, MOBILE, SCREENSHOTS, inApp as runInApp, launchBrowser, openApp } from './support/browser.js';
-import { REPO, startServer } from './support/server.js';
+import { REPO, startServer, stopCleanly } from './support/server.js';
 import {
   assertNoHorizontalScroll,
   eventually,
@@ -42,8 +42,7 @@ before(async () => {
 
 after(async () => {
   await browser?.close();
-  const exit = await server?.stop();
-  if (exit) assert.deepEqual(exit, { code: 0, signal: null }, `chirpy did not exit cleanly:\n${server.log()}`);
+  await stopCleanly(server);
 });
 
 function inApp(t, steps, options = {}) {

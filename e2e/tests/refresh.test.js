@@ -9,7 +9,7 @@ import { after, before, test } from 'node:test';
 
 import { createApi } from './support/api.js';
 import { SCREENSHOTS, inApp, launchBrowser } from './support/browser.js';
-import { startServer } from './support/server.js';
+import { startServer, stopCleanly } from './support/server.js';
 import { logIn, post, storedSession, text } from './support/ui.js';
 
 const TTL_SECONDS = 2;
@@ -27,8 +27,7 @@ before(async () => {
 
 after(async () => {
   await browser?.close();
-  const exit = await server?.stop();
-  if (exit) assert.deepEqual(exit, { code: 0, signal: null }, `chirpy did not exit cleanly:\n${server.log()}`);
+  await stopCleanly(server);
 });
 
 /** Past the access token's expiry (whole seconds, no leeway on the server). */

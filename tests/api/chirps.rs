@@ -72,10 +72,8 @@ async fn the_limit_is_140_characters_not_bytes() {
     }
     for malformed in [r#"{"body": 42}"#, r#"{}"#, "{"] {
         let resp = app
-            .post("/api/chirps")
+            .post_raw_json("/api/chirps", malformed)
             .bearer_auth(&session.token)
-            .header("content-type", "application/json")
-            .body(malformed)
             .send()
             .await
             .unwrap();
@@ -140,14 +138,7 @@ async fn chirps_posted_at_the_same_instant_are_ordered_by_id() {
         .execute(&app.db)
         .await
         .unwrap();
-    let mut by_id: Vec<String> = sqlx::query_scalar::<_, Uuid>("select id from chirps")
-        .fetch_all(&app.db)
-        .await
-        .unwrap()
-        .iter()
-        .map(Uuid::to_string)
-        .collect();
-    by_id.sort();
+    let mut by_id = app.chirp_ids_in_id_order().await;
     for _ in 0..3 {
         let asc = json_body(app.get("/api/chirps").send().await.unwrap(), StatusCode::OK).await;
         assert_eq!(ids(&asc), by_id);
@@ -351,14 +342,7 @@ async fn the_whole_list_streams_across_internal_pages_without_gaps_or_repeats() 
         .execute(&app.db)
         .await
         .unwrap();
-    let mut by_id: Vec<String> = sqlx::query_scalar::<_, Uuid>("select id from chirps")
-        .fetch_all(&app.db)
-        .await
-        .unwrap()
-        .iter()
-        .map(Uuid::to_string)
-        .collect();
-    by_id.sort();
+    let mut by_id = app.chirp_ids_in_id_order().await;
     let asc = json_body(app.get("/api/chirps").send().await.unwrap(), StatusCode::OK).await;
     assert_eq!(ids(&asc), by_id);
     let desc = json_body(

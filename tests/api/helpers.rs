@@ -200,6 +200,21 @@ impl TestApp {
         self.client.post(self.url(path))
     }
 
+    /// A POST whose body is sent as JSON exactly as given, for bodies a JSON encoder would
+    /// never produce (malformed, wrongly typed, oversized).
+    pub fn post_raw_json(&self, path: &str, body: impl Into<reqwest::Body>) -> reqwest::RequestBuilder {
+        self.post(path).header("content-type", "application/json").body(body)
+    }
+
+    /// Every chirp's id, in id order: the list's order when created_at ties.
+    pub async fn chirp_ids_in_id_order(&self) -> Vec<String> {
+        let ids: Vec<Uuid> = sqlx::query_scalar("select id from chirps order by id")
+            .fetch_all(&self.db)
+            .await
+            .unwrap();
+        ids.iter().map(Uuid::to_string).collect()
+    }
+
     pub fn put(&self, path: &str) -> reqwest::RequestBuilder {
         self.client.put(self.url(path))
     }

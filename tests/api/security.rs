@@ -212,10 +212,8 @@ async fn hostile_bodies_get_clean_4xx() {
     ];
     for (what, body) in bodies {
         let resp = app
-            .post("/api/chirps")
+            .post_raw_json("/api/chirps", body)
             .bearer_auth(&session.token)
-            .header("content-type", "application/json")
-            .body(body)
             .send()
             .await
             .unwrap();

@@ -70,13 +70,7 @@ async fn unknown_email_and_wrong_password_get_the_same_answer() {
 async fn login_refuses_malformed_bodies() {
     let app = spawn_app().await;
     for body in ["{", r#"{"email": "a@b.com"}"#, r#"{"email": 1, "password": "x"}"#] {
-        let resp = app
-            .post("/api/login")
-            .header("content-type", "application/json")
-            .body(body)
-            .send()
-            .await
-            .unwrap();
+        let resp = app.post_raw_json("/api/login", body).send().await.unwrap();
         error_message(resp, StatusCode::BAD_REQUEST).await;
     }
 }

@@ -95,13 +95,7 @@ async fn malformed_bodies_get_400_json_errors() {
         r#"{"email": ["a@b.com"], "password": "pw"}"#,
     ];
     for body in bodies {
-        let resp = app
-            .post("/api/users")
-            .header("content-type", "application/json")
-            .body(body)
-            .send()
-            .await
-            .unwrap();
+        let resp = app.post_raw_json("/api/users", body).send().await.unwrap();
         error_message(resp, StatusCode::BAD_REQUEST).await;
     }
     let no_content_type = app
@@ -119,13 +113,7 @@ async fn malformed_bodies_get_400_json_errors() {
 async fn oversized_bodies_get_413_whether_or_not_they_declare_a_length() {
     let app = spawn_app().await;
     let big = format!(r#"{{"email": "a@b.com", "password": "{}"}}"#, "x".repeat(70 * 1024));
-    let resp = app
-        .post("/api/users")
-        .header("content-type", "application/json")
-        .body(big.clone())
-        .send()
-        .await
-        .unwrap();
+    let resp = app.post_raw_json("/api/users", big.clone()).send().await.unwrap();
     assert_eq!(
         error_message(resp, StatusCode::PAYLOAD_TOO_LARGE).await,
         "Request body is too large"

@@ -114,10 +114,8 @@ async fn malformed_bodies_and_user_ids_are_400() {
     ];
     for body in bodies {
         let resp = app
-            .post("/api/polka/webhooks")
+            .post_raw_json("/api/polka/webhooks", body)
             .header("authorization", format!("ApiKey {POLKA_KEY}"))
-            .header("content-type", "application/json")
-            .body(body)
             .send()
             .await
             .unwrap();

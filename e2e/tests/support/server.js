@@ -3,6 +3,7 @@
 // and serves the source tree's static/ (the temp dir has none: see static_dir() in
 // src/startup.rs). Stopped with SIGTERM, which also stops its cluster, then deleted.
 
+import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -119,4 +120,10 @@ function withTimeout(promise, ms, message) {
       timer = setTimeout(() => reject(new Error(message())), ms);
     }),
   ]).finally(() => clearTimeout(timer));
+}
+
+/** Stops `server` (if it started) and fails the suite unless it exited 0 on SIGTERM. */
+export async function stopCleanly(server) {
+  const exit = await server?.stop();
+  if (exit) assert.deepEqual(exit, { code: 0, signal: null }, `chirpy did not exit cleanly:\n${server.log()}`);
 }
