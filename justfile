@@ -57,20 +57,9 @@ psql *args:
 
 # Stop the dev PostgreSQL cluster if it is running and delete .data/ (all dev data)
 clean-db:
-    #!/usr/bin/env bash
-    set -euo pipefail
-    data="$PWD/.data/postgres"
-    if [ -f "$data/PG_VERSION" ]; then
-        pg_ctl=$(command -v pg_ctl || ls -d /usr/lib/postgresql/*/bin/pg_ctl 2>/dev/null | sort -V | tail -n1 || true)
-        as_pg=()
-        # PostgreSQL refuses to run as root; the server runs the cluster as `postgres` then.
-        if [ "$(id -u)" = 0 ]; then as_pg=(runuser -u postgres --); fi
-        if [ -n "$pg_ctl" ] && "${as_pg[@]}" "$pg_ctl" status -D "$data" >/dev/null 2>&1; then
-            "${as_pg[@]}" "$pg_ctl" stop --wait -m fast -D "$data"
-        fi
-    fi
+    cargo run --quiet -p devpg -- stop --data-dir .data/postgres
     rm -rf .data
-    echo "removed .data/"
+    @echo "removed .data/"
 
 # Needs node (20+) and Debian's chromium at /usr/bin/chromium. Screenshots go to e2e/screenshots/;
 # `UPDATE_DOCS_SCREENSHOTS=1 just e2e` also refreshes docs/screenshot-{desktop,mobile}.png.

@@ -2,7 +2,10 @@
 
 use std::{fmt, time::Duration};
 
-use crate::auth::{HashParams, ThrottleSettings};
+use crate::{
+    auth::{HashParams, ThrottleSettings},
+    cli::Launch,
+};
 
 /// A value that must never be printed: `Debug` shows only that it is set.
 #[derive(Clone, PartialEq, Eq)]
@@ -103,13 +106,29 @@ fn number(
     }
 }
 
+/// An environment variable; empty counts as unset.
+fn env_var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+/// Every variable that names a database, all of which a throwaway database replaces.
+const DATABASE_VARIABLES: &[&str] = &["DATABASE_URL", "DB_URL"];
+
 pub const DEV_JWT_SECRET: &str = "chirpy-dev-jwt-secret-do-not-use-in-production";
 pub const DEV_POLKA_KEY: &str = "chirpy-dev-polka-key";
 
 impl Config {
     /// Reads the process environment (after [`load_dotenv`]).
     pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_lookup(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
+        Self::from_lookup(env_var)
+    }
+
+    /// The environment as `launch` sees it: with `--throwaway-db`, without the database URLs.
+    pub fn from_env_for(launch: &Launch) -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| {
+            let hidden = launch.throwaway_db && DATABASE_VARIABLES.contains(&name);
+            if hidden { None } else { env_var(name) }
+        })
     }
 
     /// Builds the configuration from any variable source; `from_env` passes the real one.

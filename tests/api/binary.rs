@@ -3,6 +3,7 @@
 
 use std::{
     io::{BufRead, BufReader},
+    path::{Path, PathBuf},
     process::{Child, Command, Stdio},
     sync::{Arc, Mutex},
     time::{Duration, Instant},
@@ -28,11 +29,19 @@ struct RunningServer {
     child: Child,
     base: String,
     log: Arc<Mutex<Vec<String>>>,
+    _run_dir: TempDir,
 }
 
 impl RunningServer {
+    /// `chirpy serve --ready-file`: the address comes from the file the server writes once
+    /// it serves, never from its log.
     fn start(database: &TestDatabase, extra_env: &[(&str, &str)]) -> Self {
+        let run_dir = TempDir::new();
+        let ready_file = run_dir.path.join("ready.json");
         let mut child = chirpy()
+            .arg("serve")
+            .arg("--ready-file")
+            .arg(&ready_file)
             .envs([
                 ("DATABASE_URL", database.url()),
                 ("PLATFORM", "dev"),
@@ -44,24 +53,19 @@ impl RunningServer {
             .spawn()
             .unwrap();
         let log = Arc::new(Mutex::new(Vec::new()));
-        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
         let lines = BufReader::new(child.stderr.take().unwrap()).lines();
         let sink = log.clone();
         std::thread::spawn(move || {
             for line in lines.map_while(Result::ok) {
-                if let Some(rest) = line.split("listening on http://").nth(1) {
-                    let _ = addr_tx.send(rest.split_whitespace().next().unwrap_or_default().to_owned());
-                }
                 sink.lock().unwrap().push(line);
             }
         });
-        let addr = addr_rx
-            .recv_timeout(Duration::from_secs(30))
-            .expect("the server did not start listening");
+        let ready = wait_for_ready_file(&ready_file, &mut child, &log);
         Self {
             child,
-            base: format!("http://{addr}"),
+            base: ready["url"].as_str().expect("a url in the ready file").to_owned(),
             log,
+            _run_dir: run_dir,
         }
     }
 
@@ -75,6 +79,43 @@ impl RunningServer {
 
     fn logged(&self, text: &str) -> bool {
         self.log.lock().unwrap().iter().any(|line| line.contains(text))
+    }
+}
+
+/// The ready file's JSON, once the server has written it.
+fn wait_for_ready_file(path: &Path, child: &mut Child, log: &Mutex<Vec<String>>) -> serde_json::Value {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(text) = std::fs::read_to_string(path) {
+            return serde_json::from_str(&text).unwrap_or_else(|err| panic!("ready file {text:?}: {err}"));
+        }
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!(
+                "the server exited ({status}) before it was ready:\n{}",
+                log.lock().unwrap().join("\n")
+            );
+        }
+        assert!(Instant::now() < deadline, "the server was not ready within 30 s");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A directory of the test's own, deleted with it.
+struct TempDir {
+    path: PathBuf,
+}
+
+impl TempDir {
+    fn new() -> Self {
+        let path = std::env::temp_dir().join(format!("chirpy-binary-test-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir(&path).unwrap();
+        Self { path }
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.path);
     }
 }
 
@@ -103,6 +144,50 @@ async fn sign_up_and_log_in(client: &reqwest::Client, base: &str, email: &str) -
         .json()
         .await
         .unwrap()
+}
+
+/// The one launcher every harness uses: `chirpy serve --throwaway-db --ready-file F`.
+#[tokio::test]
+async fn the_launcher_serves_from_a_throwaway_database_and_removes_it_on_sigterm() {
+    let run_dir = TempDir::new();
+    let ready_file = run_dir.path.join("ready.json");
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let mut child = chirpy()
+        .args(["serve", "--throwaway-db", "--ready-file"])
+        .arg(&ready_file)
+        // Ignored with --throwaway-db, like any DATABASE_URL.
+        .envs([("DATABASE_URL", "postgres://nobody@127.0.0.1:1/none"), ("PORT", "0")])
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let ready = wait_for_ready_file(&ready_file, &mut child, &log);
+    let url = ready["url"].as_str().unwrap();
+    assert!(url.starts_with("http://127.0.0.1:"), "{ready}");
+    assert_eq!(ready["pid"], child.id());
+    let health = reqwest::get(format!("{url}/api/healthz")).await.unwrap();
+    assert_eq!(health.text().await.unwrap(), "OK");
+    let database = ready["database"].as_str().expect("the throwaway database's URL");
+    let data_dir = database.split("host=").nth(1).expect("a socket directory").to_owned();
+    assert!(Path::new(&data_dir).join("PG_VERSION").is_file(), "{data_dir}");
+    // Dev platform by default: the reset works.
+    let reset = reqwest::Client::new()
+        .post(format!("{url}/admin/reset"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reset.status(), 200);
+
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert!(child.wait().unwrap().success());
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while Path::new(&data_dir).exists() {
+        assert!(Instant::now() < deadline, "{data_dir} outlived the server");
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }
 
 #[test]

@@ -3,7 +3,8 @@
 
 use std::time::Duration;
 
-use chirpy::{config::Config, db, embedded_pg::EmbeddedPostgres, startup::Server, state::AppState};
+use chirpy::{config::Config, db, startup::Server, state::AppState};
+use devpg::Cluster;
 use reqwest::{Response, StatusCode};
 use serde_json::{Value, json};
 use sqlx::{Connection, PgConnection, PgPool, postgres::PgConnectOptions};
@@ -19,7 +20,7 @@ struct DatabaseServer {
     /// A URL for the server, for programs that take one; its database name is replaced.
     url: String,
     shared: bool,
-    _cluster: Option<EmbeddedPostgres>,
+    _cluster: Option<Cluster>,
 }
 
 static SERVER: OnceCell<DatabaseServer> = OnceCell::const_new();
@@ -35,10 +36,11 @@ async fn database_server() -> &'static DatabaseServer {
                     _cluster: None,
                 },
                 None => {
-                    let cluster = EmbeddedPostgres::start_throwaway().expect("starting a throwaway PostgreSQL");
+                    let cluster = Cluster::throwaway().expect("starting a throwaway PostgreSQL");
+                    let url = cluster.url("postgres");
                     DatabaseServer {
-                        options: cluster.connect_options("postgres"),
-                        url: cluster.url("postgres"),
+                        options: url.parse().expect("devpg gives a valid URL"),
+                        url,
                         shared: false,
                         _cluster: Some(cluster),
                     }

@@ -2,19 +2,20 @@
 
 use std::time::{Duration, Instant};
 
-use chirpy::{db, embedded_pg::EmbeddedPostgres};
+use chirpy::db;
+use devpg::Cluster;
 use reqwest::StatusCode;
+use sqlx::postgres::PgConnectOptions;
 
 use crate::helpers::{TestDatabase, error_message, header, json_body, spawn_app_on};
 
 /// A cluster of its own, since this test stops it.
 #[tokio::test]
 async fn a_database_outage_gives_fast_503s_and_the_server_recovers_by_itself() {
-    let mut cluster = EmbeddedPostgres::start_throwaway().expect("a cluster to break");
-    db::create_database_if_missing(&cluster.connect_options("postgres"), "chirpy")
-        .await
-        .unwrap();
-    let app = spawn_app_on(cluster.connect_options("chirpy"), |config| {
+    let mut cluster = Cluster::throwaway().expect("a cluster to break");
+    let server: PgConnectOptions = cluster.url("postgres").parse().unwrap();
+    db::create_database_if_missing(&server, "chirpy").await.unwrap();
+    let app = spawn_app_on(server.database("chirpy"), |config| {
         config.limits.db_acquire_timeout = Duration::from_millis(300);
     })
     .await;
