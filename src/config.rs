@@ -1,31 +1,12 @@
 //! Configuration from the environment (and `.env`), exactly the variables of the contract.
 
-use std::{fmt, time::Duration};
+use std::time::Duration;
 
+pub use crate::secret::Secret;
 use crate::{
     auth::{HashParams, ThrottleSettings},
     cli::Launch,
 };
-
-/// A value that must never be printed: `Debug` shows only that it is set.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(value: String) -> Self {
-        Self(value)
-    }
-
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret([redacted])")
-    }
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Platform {

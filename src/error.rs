@@ -1,7 +1,8 @@
-//! The one error path. Handlers fail with [`ApiError`]; each operation declares which
-//! statuses it can return with [`api_errors!`], so the spec lists exactly those; and
-//! [`crate::middleware::json_errors`] gives the framework's own rejections (bad JSON, bad
-//! parameters, missing credentials, unknown routes) the same `{"error": ...}` body.
+//! The one error path. Every failure becomes an [`ApiError`], and an `ApiError` becomes the
+//! `{"error": ...}` body in one place, [`ApiError::into_parts`]: operations declare which
+//! statuses they can return with [`api_errors!`] (so the spec lists exactly those), and
+//! everything outside an operation (the framework's own rejections, limits, security
+//! checkers) answers with [`ApiError::into_response`].
 
 use std::borrow::Cow;
 
@@ -27,6 +28,12 @@ pub enum ApiError {
     NotFound(&'static str),
     #[error("{0}")]
     Conflict(&'static str),
+    /// Any other client error the framework or a limit raises (405, 413, 414, 431, ...).
+    #[error("{message}")]
+    Refused {
+        status: StatusCode,
+        message: Cow<'static, str>,
+    },
     #[error("{message}")]
     TooManyRequests {
         message: &'static str,
@@ -35,7 +42,8 @@ pub enum ApiError {
     /// Anything the client could not have caused: logged with its cause, reported opaquely.
     #[error("internal error: {0}")]
     Internal(Cause),
-    /// The database cannot be reached or has no free connection: worth retrying shortly.
+    /// The database cannot be reached or has no free connection, or the request ran out of
+    /// time: worth retrying shortly.
     #[error("service unavailable: {0}")]
     Unavailable(Cause),
 }
@@ -48,6 +56,13 @@ impl ApiError {
         Self::Internal(cause.into())
     }
 
+    pub fn refused(status: StatusCode, message: impl Into<Cow<'static, str>>) -> Self {
+        Self::Refused {
+            status,
+            message: message.into(),
+        }
+    }
+
     pub fn status(&self) -> StatusCode {
         match self {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
@@ -55,6 +70,7 @@ impl ApiError {
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Refused { status, .. } => *status,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -65,7 +81,7 @@ impl ApiError {
     pub fn retry_after_secs(&self) -> Option<u64> {
         match self {
             Self::TooManyRequests { retry_after_secs, .. } => Some(*retry_after_secs),
-            Self::Unavailable(_) => Some(UNAVAILABLE_RETRY_SECS),
+            _ if self.status() == StatusCode::SERVICE_UNAVAILABLE => Some(UNAVAILABLE_RETRY_SECS),
             _ => None,
         }
     }
@@ -78,11 +94,21 @@ impl ApiError {
                 ErrorBody::json(INTERNAL_MESSAGE)
             }
             Self::Unavailable(cause) => {
-                tracing::warn!(error = %cause, "database unavailable");
+                tracing::warn!(error = %cause, "service unavailable");
                 ErrorBody::json(UNAVAILABLE_MESSAGE)
             }
             client_error => ErrorBody::json(client_error.to_string()),
         }
+    }
+
+    /// The whole response, for errors raised outside an operation.
+    pub fn into_response(self) -> Response {
+        let (status, retry_after) = (self.status(), self.retry_after_secs());
+        let mut resp = self.into_body().with_status(status).into_response();
+        if let Some(secs) = retry_after {
+            resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        resp
     }
 }
 
@@ -115,19 +141,8 @@ impl From<Invalid> for ApiError {
 /// Lets security-scheme checkers, which must return `poem::Error`, fail the same way.
 impl From<ApiError> for poem::Error {
     fn from(err: ApiError) -> Self {
-        let (status, retry_after) = (err.status(), err.retry_after_secs());
-        poem::Error::from_response(error_response(status, err.into_body(), retry_after))
+        poem::Error::from_response(err.into_response())
     }
-}
-
-/// An error response outside an operation (middleware, security checkers), shaped like the
-/// operations' own: the JSON body, and `Retry-After` where waiting helps.
-pub fn error_response(status: StatusCode, body: Json<ErrorBody>, retry_after_secs: Option<u64>) -> Response {
-    let mut resp = body.with_status(status).into_response();
-    if let Some(secs) = retry_after_secs {
-        resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
-    }
-    resp
 }
 
 pub(crate) const INTERNAL_MESSAGE: &str = "Internal server error";
@@ -141,7 +156,7 @@ pub struct ErrorBody {
 }
 
 impl ErrorBody {
-    pub fn json(message: impl Into<String>) -> Json<Self> {
+    fn json(message: impl Into<String>) -> Json<Self> {
         Json(Self { error: message.into() })
     }
 }
@@ -170,7 +185,9 @@ macro_rules! api_errors {
                 $variant(poem_openapi::payload::Json<$crate::error::ErrorBody>),
             )*
             $(
-                #[doc = concat!("Too many failed attempts (", stringify!($throttled), "); retry after `Retry-After` seconds.")]
+                /// Too many failed attempts; retry after `Retry-After` seconds.
+                // (Never applied: it only puts `$throttled` inside this repetition.)
+                #[cfg_attr(any(), $throttled)]
                 #[oai(status = 429)]
                 TooManyRequests(
                     poem_openapi::payload::Json<$crate::error::ErrorBody>,
@@ -221,12 +238,3 @@ macro_rules! api_errors {
     };
 }
 pub(crate) use api_errors;
-
-/// Turns the violation of one named constraint into a client error, anything else
-/// into an internal one: `.map_err(on_constraint("users_email_lower_key", conflict))`.
-pub fn on_constraint(name: &'static str, client_error: ApiError) -> impl FnOnce(sqlx::Error) -> ApiError {
-    move |err| match &err {
-        sqlx::Error::Database(db) if db.constraint() == Some(name) => client_error,
-        _ => ApiError::from(err),
-    }
-}

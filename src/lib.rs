@@ -6,13 +6,14 @@ pub mod api;
 pub mod auth;
 pub mod cli;
 pub mod config;
-pub mod db;
 pub mod domain;
 pub mod error;
 pub mod middleware;
 pub mod os;
+pub mod secret;
 pub mod startup;
 pub mod state;
+pub mod store;
 pub mod telemetry;
 
 use std::{error::Error, path::Path};
@@ -37,7 +38,7 @@ pub async fn run(config: Config, launch: Launch) -> Result<(), Box<dyn Error>> {
         None => {
             let cluster = private_cluster(launch.throwaway_db)?;
             let server = cluster.url("postgres").parse::<PgConnectOptions>()?;
-            db::create_database_if_missing(&server, DEV_DATABASE).await?;
+            store::create_database_if_missing(&server, DEV_DATABASE).await?;
             (server.database(DEV_DATABASE), Some(cluster))
         }
     };
@@ -76,10 +77,10 @@ async fn serve(
     launch: &Launch,
     database_url: Option<String>,
 ) -> Result<(), Box<dyn Error>> {
-    let pool = db::connect(options, &config.limits).await?;
-    db::MIGRATOR.run(&pool).await?;
+    let pool = store::connect(options, &config.limits).await?;
+    store::MIGRATOR.run(&pool).await?;
     tracing::info!("database migrated");
-    let state = state::AppState::new(config, pool.clone()).map_err(|err| err as Box<dyn Error>)?;
+    let state = state::AppState::new(config, store::Store::new(pool.clone())).map_err(|err| err as Box<dyn Error>)?;
     let server = startup::Server::bind(format!("{}:{}", config.host, config.port), state, config.limits).await?;
     let addr = server.local_addr().ok_or("the listener has no socket address")?;
     tracing::info!("listening on http://{addr} (API explorer at http://{addr}/docs, web app at http://{addr}/app/)");

@@ -1,7 +1,7 @@
 //! What every request passes through: limits on its size and time, security headers, and
 //! JSON bodies for the framework's own rejections.
 
-use std::{borrow::Cow, time::Duration};
+use std::time::Duration;
 
 use poem::{
     Endpoint, IntoResponse, Request, Response,
@@ -11,10 +11,7 @@ use poem::{
 };
 use poem_openapi::error::{AuthorizationError, ContentTypeError, ParsePathError, ParseRequestPayloadError};
 
-use crate::{
-    allowed_methods::AllowedMethods,
-    error::{ErrorBody, INTERNAL_MESSAGE, UNAVAILABLE_RETRY_SECS, error_response},
-};
+use crate::{allowed_methods::AllowedMethods, error::ApiError};
 
 /// The framework's own rejections become JSON errors with a clear message (and a 405 says
 /// what is allowed); a response an operation already built passes through unchanged.
@@ -26,45 +23,8 @@ pub async fn json_errors<E: Endpoint>(next: E, req: Request, allowed: &AllowedMe
         Err(err) if err.is_from_response() => return Ok(err.into_response()),
         Err(err) => err,
     };
-    let (status, message): (StatusCode, Cow<'static, str>) = if err.is::<AuthorizationError>() {
-        (
-            StatusCode::UNAUTHORIZED,
-            "Missing or malformed Authorization header".into(),
-        )
-    } else if err.is::<ContentTypeError>() {
-        // The contract answers every malformed request with 400, a missing JSON content type included.
-        (
-            StatusCode::BAD_REQUEST,
-            "Expected a JSON body with `Content-Type: application/json`".into(),
-        )
-    } else if err.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        (StatusCode::PAYLOAD_TOO_LARGE, "Request body is too large".into())
-    } else if err.status().is_server_error() {
-        tracing::error!(error = %err, status = err.status().as_u16(), "request failed");
-        (err.status(), INTERNAL_MESSAGE.into())
-    } else if let Some(err) = err.downcast_ref::<ParseRequestPayloadError>() {
-        (
-            StatusCode::BAD_REQUEST,
-            format!("Invalid request body: {}", err.reason).into(),
-        )
-    } else if let Some(err) = err.downcast_ref::<ParsePathError>() {
-        // poem-openapi names path parameters by position here, not by their spec name.
-        (
-            StatusCode::BAD_REQUEST,
-            format!("Invalid path parameter: {}", err.reason).into(),
-        )
-    } else if err.status() == StatusCode::NOT_FOUND {
-        (StatusCode::NOT_FOUND, "Not found".into())
-    } else if err.is::<StaticFileError>() {
-        // Its message names the file's absolute path on this machine: not for clients.
-        (
-            err.status(),
-            err.status().canonical_reason().unwrap_or("Refused").into(),
-        )
-    } else {
-        (err.status(), err.to_string().into())
-    };
-    let mut resp = error_response(status, ErrorBody::json(message), None);
+    let status = err.status();
+    let mut resp = framework_error(err).into_response();
     if status == StatusCode::METHOD_NOT_ALLOWED
         && let Some(allow) = allowed
             .for_path(uri.path())
@@ -73,6 +33,33 @@ pub async fn json_errors<E: Endpoint>(next: E, req: Request, allowed: &AllowedMe
         resp.headers_mut().insert(header::ALLOW, allow);
     }
     Ok(resp)
+}
+
+/// A rejection by poem or poem-openapi, in the client's terms.
+fn framework_error(err: poem::Error) -> ApiError {
+    let status = err.status();
+    if err.is::<AuthorizationError>() {
+        ApiError::Unauthorized("Missing or malformed Authorization header")
+    } else if err.is::<ContentTypeError>() {
+        // The contract answers every malformed request with 400, a missing JSON content type included.
+        ApiError::BadRequest("Expected a JSON body with `Content-Type: application/json`".into())
+    } else if status == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::refused(status, "Request body is too large")
+    } else if status.is_server_error() {
+        ApiError::internal(format!("{status}: {err}"))
+    } else if let Some(err) = err.downcast_ref::<ParseRequestPayloadError>() {
+        ApiError::BadRequest(format!("Invalid request body: {}", err.reason).into())
+    } else if let Some(err) = err.downcast_ref::<ParsePathError>() {
+        // poem-openapi names path parameters by position here, not by their spec name.
+        ApiError::BadRequest(format!("Invalid path parameter: {}", err.reason).into())
+    } else if status == StatusCode::NOT_FOUND {
+        ApiError::NotFound("Not found")
+    } else if err.is::<StaticFileError>() {
+        // Its message names the file's absolute path on this machine: not for clients.
+        ApiError::refused(status, status.canonical_reason().unwrap_or("Refused"))
+    } else {
+        ApiError::refused(status, err.to_string())
+    }
 }
 
 /// Caps request bodies at `limit` bytes, whether or not they declare a length, so a
@@ -100,10 +87,11 @@ pub async fn limit_headers<E: Endpoint>(next: E, req: Request, limit: usize) -> 
         .map(|(name, value)| name.as_str().len() + value.len())
         .sum();
     if size > limit {
-        return Err(poem::Error::from_string(
-            "Request headers are too large",
+        let too_large = ApiError::refused(
             StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
-        ));
+            "Request headers are too large",
+        );
+        return Err(too_large.into());
     }
     next.call(req).await
 }
@@ -116,12 +104,11 @@ pub async fn time_limit<E: Endpoint>(next: E, req: Request, limit: Duration) -> 
         Ok(result) => result.map(IntoResponse::into_response),
         Err(_) => {
             tracing::warn!(%uri, limit_secs = limit.as_secs_f64(), "request timed out");
-            let body = ErrorBody::json("The request took too long; try again shortly");
-            Ok(error_response(
+            let timeout = ApiError::refused(
                 StatusCode::SERVICE_UNAVAILABLE,
-                body,
-                Some(UNAVAILABLE_RETRY_SECS),
-            ))
+                "The request took too long; try again shortly",
+            );
+            Ok(timeout.into_response())
         }
     }
 }

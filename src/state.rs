@@ -1,16 +1,15 @@
 use std::sync::{Arc, atomic::AtomicU64};
 
-use sqlx::PgPool;
-
 use crate::{
     auth::{AccessTokens, LoginThrottle, PasswordHasher},
     config::{Config, Platform, Secret},
+    store::Store,
 };
 
 /// Everything a request needs; cheap to clone (every field is shared).
 #[derive(Clone)]
 pub struct AppState {
-    pub db: PgPool,
+    pub store: Store,
     pub passwords: PasswordHasher,
     pub login_throttle: Arc<LoginThrottle>,
     pub access_tokens: Arc<AccessTokens>,
@@ -21,10 +20,10 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(config: &Config, db: PgPool) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+    pub fn new(config: &Config, store: Store) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
         let ttl = chrono::Duration::from_std(config.access_token_ttl).unwrap_or(chrono::Duration::MAX);
         Ok(Self {
-            db,
+            store,
             passwords: PasswordHasher::new(config.hash_params)?,
             login_throttle: Arc::new(LoginThrottle::new(config.login_throttle)),
             access_tokens: Arc::new(AccessTokens::new(&config.jwt_secret, ttl)),

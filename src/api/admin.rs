@@ -4,7 +4,7 @@ use std::sync::atomic::Ordering;
 
 use poem::web::Data;
 use poem_openapi::{
-    OpenApi,
+    ApiResponse, OpenApi,
     payload::{Html, PlainText},
 };
 
@@ -26,6 +26,34 @@ api_errors! {
     enum ReadyError {}
 }
 
+#[derive(ApiResponse)]
+enum Healthy {
+    /// `OK`: the process is serving requests.
+    #[oai(status = 200)]
+    Ok(PlainText<&'static str>),
+}
+
+#[derive(ApiResponse)]
+enum Ready {
+    /// `OK`: the database answers, so requests can succeed.
+    #[oai(status = 200)]
+    Ok(PlainText<&'static str>),
+}
+
+#[derive(ApiResponse)]
+enum Visits {
+    /// An HTML page with the number of visits.
+    #[oai(status = 200)]
+    Ok(Html<String>),
+}
+
+#[derive(ApiResponse)]
+enum ResetDone {
+    /// Every user is deleted and the visit count is zero; the text says how many users.
+    #[oai(status = 200)]
+    Ok(PlainText<String>),
+}
+
 /// Readiness must answer quickly even when the database hangs.
 const READY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
 
@@ -37,8 +65,8 @@ impl AdminApi {
     ///
     /// `OK` while the process is serving requests.
     #[oai(path = "/api/healthz", method = "get", operation_id = "healthz")]
-    async fn healthz(&self) -> PlainText<&'static str> {
-        PlainText("OK")
+    async fn healthz(&self) -> Healthy {
+        Healthy::Ok(PlainText("OK"))
     }
 
     /// Readiness check
@@ -46,11 +74,10 @@ impl AdminApi {
     /// `OK` when the database answers within a second; 503 (with `Retry-After`) when it does not.
     /// Unlike `/api/healthz` (liveness), this says whether requests can succeed.
     #[oai(path = "/api/readyz", method = "get", operation_id = "readyz")]
-    async fn readyz(&self, state: Data<&AppState>) -> Result<PlainText<&'static str>, ReadyError> {
-        let ping = sqlx::query_scalar!(r#"select 1 as "one!""#).fetch_one(&state.db);
-        match tokio::time::timeout(READY_TIMEOUT, ping).await {
+    async fn readyz(&self, state: Data<&AppState>) -> Result<Ready, ReadyError> {
+        match tokio::time::timeout(READY_TIMEOUT, state.store.ping()).await {
             Ok(answer) => answer
-                .map(|_| PlainText("OK"))
+                .map(|()| Ready::Ok(PlainText("OK")))
                 .map_err(|err| ApiError::Unavailable(err.into()).into()),
             Err(elapsed) => Err(ApiError::Unavailable(elapsed.into()).into()),
         }
@@ -60,11 +87,11 @@ impl AdminApi {
     ///
     /// How many requests `/app/` has served since start or the last reset.
     #[oai(path = "/admin/metrics", method = "get", operation_id = "metrics")]
-    async fn metrics(&self, state: Data<&AppState>) -> Html<String> {
+    async fn metrics(&self, state: Data<&AppState>) -> Visits {
         let hits = state.hits.load(Ordering::Relaxed);
-        Html(format!(
+        Visits::Ok(Html(format!(
             "<html>\n  <body>\n    <h1>Welcome, Chirpy Admin</h1>\n    <p>Chirpy has been visited {hits} times!</p>\n  </body>\n</html>\n"
-        ))
+        )))
     }
 
     /// Reset (dev only)
@@ -72,16 +99,15 @@ impl AdminApi {
     /// Deletes every user (their chirps and tokens with them) and zeroes the visit count.
     /// Only with `PLATFORM=dev`.
     #[oai(path = "/admin/reset", method = "post", operation_id = "reset")]
-    async fn reset(&self, state: Data<&AppState>) -> Result<PlainText<String>, ResetError> {
+    async fn reset(&self, state: Data<&AppState>) -> Result<ResetDone, ResetError> {
         if state.platform != Platform::Dev {
             return Err(ApiError::Forbidden("Reset is only allowed when PLATFORM=dev").into());
         }
-        let deleted = sqlx::query!("delete from users")
-            .execute(&state.db)
-            .await?
-            .rows_affected();
+        let deleted = state.store.delete_all_users().await?;
         state.hits.store(0, Ordering::Relaxed);
         tracing::warn!(users_deleted = deleted, "database reset");
-        Ok(PlainText(format!("Reset: {deleted} users deleted, hit counter zeroed")))
+        Ok(ResetDone::Ok(PlainText(format!(
+            "Reset: {deleted} users deleted, hit counter zeroed"
+        ))))
     }
 }

@@ -1,7 +1,7 @@
-//! Posting, listing, reading and deleting chirps.
+//! Posting, listing, reading and deleting chirps: the wire types and the handlers. The
+//! SQL, the keyset cursor and paging are in `store::chirps`.
 
-use chrono::{DateTime, NaiveDate, Utc};
-use futures_util::{Stream, StreamExt, TryStreamExt, stream::BoxStream};
+use futures_util::StreamExt;
 use poem::web::Data;
 use poem_openapi::{
     ApiResponse, Enum, Object, OpenApi,
@@ -9,15 +9,14 @@ use poem_openapi::{
     payload::Json,
     types::Example,
 };
-use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::{ApiTags, ChirpText, JsonArray, JsonObject, Text, Timestamp};
+use super::{AccessToken, ApiTags, ChirpText, JsonArray, JsonObject, Text, Timestamp};
 use crate::{
-    auth::AccessToken,
     domain::ChirpBody,
-    error::{ApiError, api_errors, on_constraint},
+    error::{ApiError, api_errors},
     state::AppState,
+    store::{self, ChirpDeletion, Cursor, Order},
 };
 
 #[derive(Debug, Clone, Object, serde::Serialize)]
@@ -29,6 +28,18 @@ pub struct Chirp {
     pub body: String,
     /// The author.
     pub user_id: Uuid,
+}
+
+impl From<store::Chirp> for Chirp {
+    fn from(chirp: store::Chirp) -> Self {
+        Self {
+            id: chirp.id,
+            created_at: chirp.created_at.into(),
+            updated_at: chirp.updated_at.into(),
+            body: chirp.body,
+            user_id: chirp.user_id,
+        }
+    }
 }
 
 #[derive(Object)]
@@ -62,6 +73,15 @@ impl SortOrder {
         match self {
             Self::Asc => "asc",
             Self::Desc => "desc",
+        }
+    }
+}
+
+impl From<SortOrder> for Order {
+    fn from(order: SortOrder) -> Self {
+        match order {
+            SortOrder::Asc => Order::Asc,
+            SortOrder::Desc => Order::Desc,
         }
     }
 }
@@ -142,166 +162,6 @@ enum ChirpList {
 /// Chirps per query when the whole list is streamed: bounds the server's memory.
 const STREAM_PAGE: u32 = 1000;
 
-/// Where a page ends: the list's sort key, `(created_at, id)`, of its last chirp. Clients
-/// see it only as 48 opaque hex characters.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Cursor {
-    created_at: DateTime<Utc>,
-    id: Uuid,
-}
-
-impl Cursor {
-    /// Before every chirp, in `order`: the ends of the timestamps PostgreSQL and chrono
-    /// share, and the smallest or largest id.
-    fn start(order: SortOrder) -> Self {
-        match order {
-            SortOrder::Asc => Self {
-                created_at: earliest_timestamp(),
-                id: Uuid::nil(),
-            },
-            SortOrder::Desc => Self {
-                created_at: DateTime::<Utc>::MAX_UTC,
-                id: Uuid::max(),
-            },
-        }
-    }
-
-    fn after(chirp: &Chirp) -> Self {
-        Self {
-            created_at: chirp.created_at.into(),
-            id: chirp.id,
-        }
-    }
-
-    fn encode(&self) -> String {
-        format!("{:016x}{}", self.created_at.timestamp_micros(), self.id.simple())
-    }
-
-    /// Any 48 hex characters (the pattern the spec publishes) is a cursor; a time outside
-    /// what the database can compare is clamped to its ends rather than refused.
-    fn parse(text: &str) -> Option<Self> {
-        if text.len() != 48 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return None;
-        }
-        let micros = u64::from_str_radix(&text[..16], 16).ok()? as i64;
-        let created_at = DateTime::from_timestamp_micros(micros)
-            .unwrap_or(if micros < 0 {
-                DateTime::<Utc>::MIN_UTC
-            } else {
-                DateTime::<Utc>::MAX_UTC
-            })
-            .max(earliest_timestamp());
-        Some(Self {
-            created_at,
-            id: Uuid::try_parse(&text[16..]).ok()?,
-        })
-    }
-}
-
-/// PostgreSQL's earliest timestamp, 4714-11-24 BC.
-fn earliest_timestamp() -> DateTime<Utc> {
-    let day = NaiveDate::from_ymd_opt(-4713, 11, 24).and_then(|d| d.and_hms_opt(0, 0, 0));
-    day.expect("a valid date").and_utc()
-}
-
-struct Page {
-    chirps: Vec<Chirp>,
-    /// Where the next page starts, if there are more chirps.
-    next: Option<Cursor>,
-}
-
-/// At most `limit` chirps after `after`; one more is read to learn whether others follow.
-async fn page(db: &PgPool, author: Option<Uuid>, order: SortOrder, after: Cursor, limit: u32) -> sqlx::Result<Page> {
-    let mut chirps: Vec<Chirp> = chirps_after(db, author, order, after, i64::from(limit) + 1)
-        .try_collect()
-        .await?;
-    let next = (chirps.len() > limit as usize).then(|| {
-        chirps.truncate(limit as usize);
-        chirps.last().map(Cursor::after)
-    });
-    Ok(Page {
-        chirps,
-        next: next.flatten(),
-    })
-}
-
-/// Every chirp after `after`, read a page at a time, each on a connection held only for
-/// that page, so a slow client never pins a connection.
-fn all_after(
-    db: PgPool,
-    author: Option<Uuid>,
-    order: SortOrder,
-    after: Cursor,
-) -> impl Stream<Item = sqlx::Result<Chirp>> + Send + 'static {
-    futures_util::stream::try_unfold(Some(after), move |after| {
-        let db = db.clone();
-        async move {
-            let Some(after) = after else {
-                return Ok::<_, sqlx::Error>(None);
-            };
-            let page = page(&db, author, order, after, STREAM_PAGE).await?;
-            Ok(Some((
-                futures_util::stream::iter(page.chirps.into_iter().map(Ok)),
-                page.next,
-            )))
-        }
-    })
-    .try_flatten()
-}
-
-/// The four list statements: fixed rather than built at run time, so each is checked at
-/// compile time and each gets a plan that walks its index from the cursor.
-fn chirps_after<'e>(
-    db: &'e PgPool,
-    author: Option<Uuid>,
-    order: SortOrder,
-    after: Cursor,
-    limit: i64,
-) -> BoxStream<'e, sqlx::Result<Chirp>> {
-    let Cursor { created_at, id } = after;
-    match (author, order) {
-        (None, SortOrder::Asc) => sqlx::query_as!(
-            Chirp,
-            r#"select id, created_at as "created_at: _", updated_at as "updated_at: _", body, user_id
-               from chirps where (created_at, id) > ($1, $2) order by created_at, id limit $3"#,
-            created_at,
-            id,
-            limit
-        )
-        .fetch(db),
-        (None, SortOrder::Desc) => sqlx::query_as!(
-            Chirp,
-            r#"select id, created_at as "created_at: _", updated_at as "updated_at: _", body, user_id
-               from chirps where (created_at, id) < ($1, $2) order by created_at desc, id desc limit $3"#,
-            created_at,
-            id,
-            limit
-        )
-        .fetch(db),
-        (Some(author), SortOrder::Asc) => sqlx::query_as!(
-            Chirp,
-            r#"select id, created_at as "created_at: _", updated_at as "updated_at: _", body, user_id
-               from chirps where user_id = $1 and (created_at, id) > ($2, $3) order by created_at, id limit $4"#,
-            author,
-            created_at,
-            id,
-            limit
-        )
-        .fetch(db),
-        (Some(author), SortOrder::Desc) => sqlx::query_as!(
-            Chirp,
-            r#"select id, created_at as "created_at: _", updated_at as "updated_at: _", body, user_id
-               from chirps where user_id = $1 and (created_at, id) < ($2, $3)
-               order by created_at desc, id desc limit $4"#,
-            author,
-            created_at,
-            id,
-            limit
-        )
-        .fetch(db),
-    }
-}
-
 const CHIRP_NOT_FOUND: ApiError = ApiError::NotFound("Chirp not found");
 
 pub struct ChirpsApi;
@@ -320,20 +180,9 @@ impl ChirpsApi {
         body: Json<NewChirp>,
     ) -> Result<Posted, PostChirpError> {
         let body = ChirpBody::parse(&body.body.0)?;
-        let chirp = sqlx::query_as!(
-            Chirp,
-            r#"insert into chirps (body, user_id) values ($1, $2)
-               returning id, created_at as "created_at: _", updated_at as "updated_at: _", body, user_id"#,
-            body.as_str(),
-            auth.0,
-        )
-        .fetch_one(&state.db)
-        .await
-        .map_err(on_constraint(
-            "chirps_user_id_fkey",
-            ApiError::Unauthorized("User no longer exists"),
-        ))?;
-        Ok(Posted::Created(JsonObject(chirp)))
+        let chirp = state.store.insert_chirp(body.as_str(), auth.0).await?;
+        let chirp = chirp.ok_or(ApiError::Unauthorized("User no longer exists"))?;
+        Ok(Posted::Created(JsonObject(chirp.into())))
     }
 
     /// List chirps
@@ -357,38 +206,44 @@ impl ChirpsApi {
         #[oai(validator(pattern = "^[0-9a-fA-F]{48}$"))]
         cursor: Query<Option<String>>,
     ) -> Result<ChirpList, ListChirpsError> {
-        let (author, order) = (author_id.0, sort.0.unwrap_or_default());
+        let (author, sort) = (author_id.0, sort.0.unwrap_or_default());
+        let order = Order::from(sort);
         let after = match cursor.0.as_deref() {
             None => Cursor::start(order),
             Some(text) => Cursor::parse(text).ok_or(ApiError::BadRequest("Invalid cursor".into()))?,
         };
+        let store = &state.store;
         let Some(limit) = limit.0 else {
             // The first page is read before the status is sent, so an outage is a 503;
             // the rest streams, one bounded page at a time.
-            let first = page(&state.db, author, order, after, STREAM_PAGE).await?;
+            let first = store.chirps_page(author, order, after, STREAM_PAGE).await?;
+            let chirps: Vec<Chirp> = first.chirps.into_iter().map(Chirp::from).collect();
             let chirps = match first.next {
                 // All of it in one page: a plain body with a length.
-                None => JsonArray::from_items(&first.chirps),
+                None => JsonArray::from_items(&chirps),
                 Some(next) => {
-                    let rest = all_after(state.db.clone(), author, order, next);
-                    JsonArray::streamed(futures_util::stream::iter(first.chirps.into_iter().map(Ok)).chain(rest))
+                    let rest = store
+                        .chirps_after(author, order, next, STREAM_PAGE)
+                        .map(|chirp| chirp.map(Chirp::from));
+                    JsonArray::streamed(futures_util::stream::iter(chirps.into_iter().map(Ok)).chain(rest))
                 }
             };
             return Ok(ChirpList::Ok(chirps, None));
         };
-        let page = page(&state.db, author, order, after, limit).await?;
+        let page = store.chirps_page(author, order, after, limit).await?;
         let link = page.next.map(|next| {
             let mut url = format!(
                 "/api/chirps?limit={limit}&cursor={}&sort={}",
                 next.encode(),
-                order.as_str()
+                sort.as_str()
             );
             if let Some(author) = author {
                 url.push_str(&format!("&author_id={author}"));
             }
             format!("<{url}>; rel=\"next\"")
         });
-        Ok(ChirpList::Ok(JsonArray::from_items(&page.chirps), link))
+        let chirps: Vec<Chirp> = page.chirps.into_iter().map(Chirp::from).collect();
+        Ok(ChirpList::Ok(JsonArray::from_items(&chirps), link))
     }
 
     /// Get a chirp
@@ -398,16 +253,8 @@ impl ChirpsApi {
         state: Data<&AppState>,
         #[oai(name = "chirpID")] id: Path<Uuid>,
     ) -> Result<Found, GetChirpError> {
-        let chirp = sqlx::query_as!(
-            Chirp,
-            r#"select id, created_at as "created_at: _", updated_at as "updated_at: _", body, user_id
-               from chirps where id = $1"#,
-            id.0
-        )
-        .fetch_optional(&state.db)
-        .await?
-        .ok_or(CHIRP_NOT_FOUND)?;
-        Ok(Found::Ok(JsonObject(chirp)))
+        let chirp = state.store.chirp(id.0).await?.ok_or(CHIRP_NOT_FOUND)?;
+        Ok(Found::Ok(JsonObject(chirp.into())))
     }
 
     /// Delete a chirp
@@ -420,30 +267,17 @@ impl ChirpsApi {
         auth: AccessToken,
         #[oai(name = "chirpID")] id: Path<Uuid>,
     ) -> Result<Deleted, DeleteChirpError> {
-        let deleted = sqlx::query!("delete from chirps where id = $1 and user_id = $2", id.0, auth.0)
-            .execute(&state.db)
-            .await?;
-        if deleted.rows_affected() == 1 {
-            return Ok(Deleted::NoContent);
+        match state.store.delete_chirp(id.0, auth.0).await? {
+            ChirpDeletion::Deleted => Ok(Deleted::NoContent),
+            ChirpDeletion::NotTheAuthor => Err(ApiError::Forbidden("You can only delete your own chirps").into()),
+            ChirpDeletion::NotFound => Err(CHIRP_NOT_FOUND.into()),
         }
-        // Nothing deleted: say whether the chirp is someone else's or does not exist.
-        let exists = sqlx::query_scalar!(
-            r#"select exists(select 1 from chirps where id = $1) as "exists!""#,
-            id.0
-        )
-        .fetch_one(&state.db)
-        .await?;
-        Err(if exists {
-            ApiError::Forbidden("You can only delete your own chirps")
-        } else {
-            CHIRP_NOT_FOUND
-        }
-        .into())
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use chrono::{DateTime, Utc};
     use poem_openapi::types::ToJSON;
 
     use super::*;

@@ -3,6 +3,7 @@
 mod admin;
 mod chirps;
 mod json;
+mod schemes;
 mod sessions;
 mod text;
 mod timestamp;
@@ -12,6 +13,7 @@ mod webhooks;
 use poem_openapi::{OpenApiService, Tags};
 
 pub use json::{JsonArray, JsonObject};
+pub use schemes::{AccessToken, PolkaKey, RefreshBearer};
 pub use text::{ChirpText, EmailText, PasswordText, Text};
 pub use timestamp::Timestamp;
 

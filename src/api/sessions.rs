@@ -6,9 +6,9 @@ use chrono::{Duration, Utc};
 use poem::web::{Data, RemoteAddr};
 use poem_openapi::{ApiResponse, Object, OpenApi, payload::Json, types::Example};
 
-use super::{ApiTags, Text, users::User};
+use super::{ApiTags, RefreshBearer, Text, users::User};
 use crate::{
-    auth::{REFRESH_TOKEN_TTL_DAYS, RefreshBearer, RefreshToken},
+    auth::{REFRESH_TOKEN_TTL_DAYS, RefreshToken},
     domain::Password,
     error::{ApiError, api_errors},
     state::AppState,
@@ -41,7 +41,8 @@ impl Example for Login {
 struct LoggedIn {
     #[oai(flatten)]
     user: User,
-    /// Access token (JWT) for `Authorization: Bearer`, valid for one hour.
+    /// Access token (JWT) for `Authorization: Bearer`; short-lived (the server's
+    /// `ACCESS_TOKEN_TTL`): get another from `POST /api/refresh`.
     token: String,
     /// Refresh token for `POST /api/refresh`, valid for 60 days unless revoked.
     refresh_token: String,
@@ -50,8 +51,23 @@ struct LoggedIn {
 /// A new access token.
 #[derive(Object)]
 struct Refreshed {
-    /// Access token (JWT) for `Authorization: Bearer`, valid for one hour.
+    /// Access token (JWT) for `Authorization: Bearer`; short-lived (the server's
+    /// `ACCESS_TOKEN_TTL`).
     token: String,
+}
+
+#[derive(ApiResponse)]
+enum LoginOk {
+    /// The credentials are right: the user, an access token and a refresh token.
+    #[oai(status = 200)]
+    Ok(Json<LoggedIn>),
+}
+
+#[derive(ApiResponse)]
+enum RefreshOk {
+    /// The refresh token is live: a new access token.
+    #[oai(status = 200)]
+    Ok(Json<Refreshed>),
 }
 
 #[derive(ApiResponse)]
@@ -96,16 +112,9 @@ async fn authenticate(
     let found = if email.contains('\0') {
         None
     } else {
-        sqlx::query!(
-            r#"select id, created_at as "created_at: super::Timestamp", updated_at as "updated_at: super::Timestamp",
-                      email, is_chirpy_red, hashed_password
-               from users where lower(email) = lower($1)"#,
-            email.trim(),
-        )
-        .fetch_optional(&state.db)
-        .await?
+        state.store.credentials(email.trim()).await?
     };
-    let key = found.as_ref().map_or(email, |row| row.email.as_str());
+    let key = found.as_ref().map_or(email, |found| found.user.email.as_str());
     state
         .login_throttle
         .attempt(key, address)
@@ -113,22 +122,20 @@ async fn authenticate(
             message: "Too many failed login attempts; try again later",
             retry_after_secs: wait.as_secs() + 1,
         })?;
-    let hash = found.as_ref().map(|row| row.hashed_password.clone());
+    let hash = found.as_ref().map(|found| found.hashed_password.clone());
     let matches = match Password::parse(password) {
-        Ok(password) => state.passwords.verify(password, hash).await?,
+        Ok(password) => state
+            .passwords
+            .verify(password, hash)
+            .await
+            .map_err(ApiError::Internal)?,
         Err(_) => false,
     };
-    let Some(row) = found.filter(|_| matches) else {
+    let Some(found) = found.filter(|_| matches) else {
         return Ok(None);
     };
-    state.login_throttle.succeeded(&row.email, address);
-    Ok(Some(User {
-        id: row.id,
-        created_at: row.created_at,
-        updated_at: row.updated_at,
-        email: row.email,
-        is_chirpy_red: row.is_chirpy_red,
-    }))
+    state.login_throttle.succeeded(&found.user.email, address);
+    Ok(Some(found.user.into()))
 }
 
 pub struct SessionsApi;
@@ -137,54 +144,43 @@ pub struct SessionsApi;
 impl SessionsApi {
     /// Log in
     ///
-    /// Checks the email (regardless of letter case) and password and returns the user with an
-    /// access token (one hour) and a refresh token (60 days). After repeated failures for one
+    /// Checks the email (regardless of letter case) and password and returns the user with a
+    /// short-lived access token and a refresh token (60 days). After repeated failures for one
     /// email, or from one client address, attempts get 429 until `Retry-After` seconds pass.
     #[oai(path = "/api/login", method = "post", operation_id = "login")]
-    async fn login(
-        &self,
-        state: Data<&AppState>,
-        peer: &RemoteAddr,
-        body: Json<Login>,
-    ) -> Result<Json<LoggedIn>, LoginError> {
+    async fn login(&self, state: Data<&AppState>, peer: &RemoteAddr, body: Json<Login>) -> Result<LoginOk, LoginError> {
         let Login { email, password, .. } = body.0;
         let address = peer.as_socket_addr().map(|addr| addr.ip());
         let Some(user) = authenticate(&state, &email.0, password.0, address).await? else {
             return Err(BAD_CREDENTIALS.into());
         };
-        let token = state.access_tokens.issue(user.id)?;
+        let token = state.access_tokens.issue(user.id).map_err(ApiError::internal)?;
         let refresh = RefreshToken::generate().map_err(ApiError::internal)?;
-        sqlx::query!(
-            "insert into refresh_tokens (token_hash, user_id, expires_at) values ($1, $2, $3)",
-            refresh.hash(),
-            user.id,
-            Utc::now() + Duration::days(REFRESH_TOKEN_TTL_DAYS),
-        )
-        .execute(&state.db)
-        .await?;
+        let expires_at = Utc::now() + Duration::days(REFRESH_TOKEN_TTL_DAYS);
+        state
+            .store
+            .insert_refresh_token(&refresh.hash(), user.id, expires_at)
+            .await?;
         tracing::info!(user_id = %user.id, "logged in");
-        Ok(Json(LoggedIn {
+        Ok(LoginOk::Ok(Json(LoggedIn {
             user,
             token,
             refresh_token: refresh.expose().to_owned(),
-        }))
+        })))
     }
 
     /// Get a new access token
     ///
     /// Exchanges a live refresh token for a new access token. The refresh token stays valid.
     #[oai(path = "/api/refresh", method = "post", operation_id = "refreshToken")]
-    async fn refresh(&self, state: Data<&AppState>, auth: RefreshBearer) -> Result<Json<Refreshed>, RefreshError> {
-        let user_id = sqlx::query_scalar!(
-            "select user_id from refresh_tokens where token_hash = $1 and revoked_at is null and expires_at > now()",
-            auth.0.hash(),
-        )
-        .fetch_optional(&state.db)
-        .await?
-        .ok_or(BAD_REFRESH)?;
-        Ok(Json(Refreshed {
-            token: state.access_tokens.issue(user_id)?,
-        }))
+    async fn refresh(&self, state: Data<&AppState>, auth: RefreshBearer) -> Result<RefreshOk, RefreshError> {
+        let user_id = state
+            .store
+            .refresh_token_user(&auth.0.hash())
+            .await?
+            .ok_or(BAD_REFRESH)?;
+        let token = state.access_tokens.issue(user_id).map_err(ApiError::internal)?;
+        Ok(RefreshOk::Ok(Json(Refreshed { token })))
     }
 
     /// Revoke a refresh token
@@ -192,14 +188,7 @@ impl SessionsApi {
     /// Revokes the refresh token sent, so it can no longer be exchanged. Revoking it again is harmless.
     #[oai(path = "/api/revoke", method = "post", operation_id = "revokeToken")]
     async fn revoke(&self, state: Data<&AppState>, auth: RefreshBearer) -> Result<Revoked, RefreshError> {
-        let revoked = sqlx::query!(
-            "update refresh_tokens set revoked_at = coalesce(revoked_at, now()), updated_at = now()
-             where token_hash = $1",
-            auth.0.hash(),
-        )
-        .execute(&state.db)
-        .await?;
-        if revoked.rows_affected() == 0 {
+        if !state.store.revoke_refresh_token(&auth.0.hash()).await? {
             return Err(BAD_REFRESH.into());
         }
         Ok(Revoked::NoContent)

@@ -4,12 +4,12 @@ use poem::web::Data;
 use poem_openapi::{ApiResponse, Object, OpenApi, payload::Json, types::Example};
 use uuid::Uuid;
 
-use super::{ApiTags, EmailText, PasswordText, Text, Timestamp};
+use super::{AccessToken, ApiTags, EmailText, PasswordText, Text, Timestamp};
 use crate::{
-    auth::AccessToken,
     domain::{Email, Password},
-    error::{ApiError, api_errors, on_constraint},
+    error::{ApiError, api_errors},
     state::AppState,
+    store::{self, CredentialsUpdate},
 };
 
 /// A user as every client sees it: never a password or a hash.
@@ -22,6 +22,18 @@ pub struct User {
     pub email: String,
     /// Whether Polka reported that this user paid for Chirpy Red.
     pub is_chirpy_red: bool,
+}
+
+impl From<store::User> for User {
+    fn from(user: store::User) -> Self {
+        Self {
+            id: user.id,
+            created_at: user.created_at.into(),
+            updated_at: user.updated_at.into(),
+            email: user.email,
+            is_chirpy_red: user.is_chirpy_red,
+        }
+    }
 }
 
 /// An email and a password. (No `Debug`: it holds a plaintext password.)
@@ -52,6 +64,13 @@ enum CreatedUser {
     /// The new user.
     #[oai(status = 201)]
     Created(Json<User>),
+}
+
+#[derive(ApiResponse)]
+enum UpdatedUser {
+    /// The user with the new email; `updated_at` moved.
+    #[oai(status = 200)]
+    Ok(Json<User>),
 }
 
 api_errors! {
@@ -86,19 +105,15 @@ impl UsersApi {
     #[oai(path = "/api/users", method = "post", operation_id = "createUser")]
     async fn create(&self, state: Data<&AppState>, body: Json<Credentials>) -> Result<CreatedUser, CreateUserError> {
         let email = Email::parse(&body.email.0)?;
-        let hash = state.passwords.hash(Password::parse(body.0.password.0)?).await?;
-        let user = sqlx::query_as!(
-            User,
-            r#"insert into users (email, hashed_password) values ($1, $2)
-               returning id, created_at as "created_at: _", updated_at as "updated_at: _", email, is_chirpy_red"#,
-            email.as_str(),
-            hash,
-        )
-        .fetch_one(&state.db)
-        .await
-        .map_err(on_constraint("users_email_lower_key", EMAIL_TAKEN))?;
+        let password = Password::parse(body.0.password.0)?;
+        let hash = state.passwords.hash(password).await.map_err(ApiError::Internal)?;
+        let user = state
+            .store
+            .create_user(email.as_str(), &hash)
+            .await?
+            .ok_or(EMAIL_TAKEN)?;
         tracing::info!(user_id = %user.id, "user created");
-        Ok(CreatedUser::Created(Json(user)))
+        Ok(CreatedUser::Created(Json(user.into())))
     }
 
     /// Change email and password
@@ -111,32 +126,16 @@ impl UsersApi {
         state: Data<&AppState>,
         auth: AccessToken,
         body: Json<Credentials>,
-    ) -> Result<Json<User>, UpdateUserError> {
+    ) -> Result<UpdatedUser, UpdateUserError> {
         let email = Email::parse(&body.email.0)?;
-        let hash = state.passwords.hash(Password::parse(body.0.password.0)?).await?;
-        // Both changes or neither: a new password must never leave old sessions alive.
-        let mut tx = state.db.begin().await?;
-        let user = sqlx::query_as!(
-            User,
-            r#"update users set email = $2, hashed_password = $3, updated_at = now() where id = $1
-               returning id, created_at as "created_at: _", updated_at as "updated_at: _", email, is_chirpy_red"#,
-            auth.0,
-            email.as_str(),
-            hash,
-        )
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(on_constraint("users_email_lower_key", EMAIL_TAKEN))?
-        .ok_or(ApiError::Unauthorized("User no longer exists"))?;
-        sqlx::query!(
-            "update refresh_tokens set revoked_at = now(), updated_at = now()
-             where user_id = $1 and revoked_at is null",
-            auth.0,
-        )
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
+        let password = Password::parse(body.0.password.0)?;
+        let hash = state.passwords.hash(password).await.map_err(ApiError::Internal)?;
+        let user = match state.store.update_credentials(auth.0, email.as_str(), &hash).await? {
+            CredentialsUpdate::Updated(user) => user,
+            CredentialsUpdate::EmailTaken => return Err(EMAIL_TAKEN.into()),
+            CredentialsUpdate::NoSuchUser => return Err(ApiError::Unauthorized("User no longer exists").into()),
+        };
         tracing::info!(user_id = %user.id, "credentials changed, refresh tokens revoked");
-        Ok(Json(user))
+        Ok(UpdatedUser::Ok(Json(user.into())))
     }
 }

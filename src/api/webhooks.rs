@@ -4,9 +4,8 @@ use poem::web::Data;
 use poem_openapi::{ApiResponse, Object, OpenApi, payload::Json, types::Example};
 use uuid::Uuid;
 
-use super::{ApiTags, Text};
+use super::{ApiTags, PolkaKey, Text};
 use crate::{
-    auth::PolkaKey,
     error::{ApiError, api_errors},
     state::AppState,
 };
@@ -73,16 +72,7 @@ impl WebhooksApi {
         if body.event.0 != USER_UPGRADED {
             return Ok(Acknowledged::NoContent);
         }
-        // updated_at moves only on the real change, so a repeated event leaves no trace.
-        let upgraded = sqlx::query!(
-            "update users set is_chirpy_red = true,
-                              updated_at = case when is_chirpy_red then updated_at else now() end
-             where id = $1",
-            body.data.user_id,
-        )
-        .execute(&state.db)
-        .await?;
-        if upgraded.rows_affected() == 0 {
+        if !state.store.upgrade_to_red(body.data.user_id).await? {
             return Err(ApiError::NotFound("User not found").into());
         }
         tracing::info!(user_id = %body.data.user_id, "user upgraded to Chirpy Red");

@@ -9,7 +9,10 @@ use argon2::{
 };
 use tokio::sync::{OnceCell, oneshot};
 
-use crate::{domain::Password, error::ApiError, os};
+use crate::{domain::Password, os};
+
+/// Hashing failed: the hashing threads are gone, or a stored hash is malformed.
+pub type HashError = Box<dyn std::error::Error + Send + Sync>;
 
 /// Argon2id cost. The default is OWASP's recommendation (19 MiB, 2 passes, 1 lane):
 /// a few tens of milliseconds per hash, and bounded memory per concurrent login.
@@ -67,7 +70,7 @@ impl PasswordHasher {
 
     /// A PHC string (`$argon2id$v=19$m=...`) with a fresh random salt.
     #[tracing::instrument(skip_all)]
-    pub async fn hash(&self, password: Password) -> Result<String, ApiError> {
+    pub async fn hash(&self, password: Password) -> Result<String, HashError> {
         let params = self.params.clone();
         self.on_hashing_thread(move |memory| {
             let salt = SaltString::generate(&mut OsRng);
@@ -82,14 +85,14 @@ impl PasswordHasher {
             hash.map(|hash| hash.to_string())
         })
         .await?
-        .map_err(ApiError::internal)
+        .map_err(Into::into)
     }
 
     /// Whether `password` matches `hash`, whatever parameters `hash` was made with.
     /// With no hash (unknown user) it verifies against a dummy and answers `false`,
     /// taking as long as a wrong password would.
     #[tracing::instrument(skip_all)]
-    pub async fn verify(&self, password: Password, hash: Option<String>) -> Result<bool, ApiError> {
+    pub async fn verify(&self, password: Password, hash: Option<String>) -> Result<bool, HashError> {
         let known_user = hash.is_some();
         let hash = match hash {
             Some(hash) => hash,
@@ -97,12 +100,11 @@ impl PasswordHasher {
         };
         let matches = self
             .on_hashing_thread(move |memory| matches(&hash, password.expose().as_bytes(), memory))
-            .await?
-            .map_err(ApiError::internal)?;
+            .await??;
         Ok(known_user && matches)
     }
 
-    async fn dummy_hash(&self) -> Result<String, ApiError> {
+    async fn dummy_hash(&self) -> Result<String, HashError> {
         let dummy = Password::parse("chirpy dummy password".into()).expect("non-empty");
         self.dummy_hash.get_or_try_init(|| self.hash(dummy)).await.cloned()
     }
@@ -110,17 +112,13 @@ impl PasswordHasher {
     async fn on_hashing_thread<T: Send + 'static>(
         &self,
         work: impl FnOnce(&mut Vec<Block>) -> T + Send + 'static,
-    ) -> Result<T, ApiError> {
+    ) -> Result<T, HashError> {
         let (answer, answered) = oneshot::channel();
         let job: Job = Box::new(move |memory| {
             let _ = answer.send(work(memory));
         });
-        self.jobs
-            .send(job)
-            .map_err(|_| ApiError::internal("the hashing threads have stopped"))?;
-        answered
-            .await
-            .map_err(|_| ApiError::internal("a hashing thread dropped its work"))
+        self.jobs.send(job).map_err(|_| "the hashing threads have stopped")?;
+        Ok(answered.await.map_err(|_| "a hashing thread dropped its work")?)
     }
 }
 

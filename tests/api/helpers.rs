@@ -3,7 +3,12 @@
 
 use std::time::Duration;
 
-use chirpy::{config::Config, db, startup::Server, state::AppState};
+use chirpy::{
+    config::Config,
+    startup::Server,
+    state::AppState,
+    store::{self as db, Store},
+};
 use devpg::Cluster;
 use reqwest::{Response, StatusCode};
 use serde_json::{Value, json};
@@ -161,7 +166,7 @@ pub async fn spawn_app_on(options: PgConnectOptions, adjust: impl FnOnce(&mut Co
     adjust(&mut config);
     let db = db::pool(options, &config.limits);
     db::MIGRATOR.run(&db).await.expect("migrating the test database");
-    let state = AppState::new(&config, db.clone()).expect("app state");
+    let state = AppState::new(&config, Store::new(db.clone())).expect("app state");
     let server = Server::bind("127.0.0.1:0", state, config.limits)
         .await
         .expect("binding a port");

@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use chirpy::db;
+use chirpy::store as db;
 use devpg::Cluster;
 use reqwest::StatusCode;
 use sqlx::postgres::PgConnectOptions;

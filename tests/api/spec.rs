@@ -19,6 +19,23 @@ fn the_committed_spec_is_what_the_code_generates() {
     );
 }
 
+/// Generated clients and Swagger UI show each response's description: none may be empty.
+#[test]
+fn every_response_is_described() {
+    let spec = spec();
+    for (path, operations) in spec["paths"].as_object().unwrap() {
+        for (method, operation) in operations.as_object().unwrap() {
+            for (status, response) in operation["responses"].as_object().unwrap() {
+                let description = response["description"].as_str().unwrap_or_default();
+                assert!(
+                    !description.trim().is_empty(),
+                    "{method} {path} {status} has no description"
+                );
+            }
+        }
+    }
+}
+
 /// Every route and status of the contract, and nothing else.
 #[test]
 fn the_spec_lists_exactly_the_contracts_routes_and_statuses() {

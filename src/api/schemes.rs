@@ -1,3 +1,6 @@
+//! The security schemes: each turns an `Authorization` header into the caller it names,
+//! and is declared in the spec as what it is.
+
 use poem::Request;
 use poem_openapi::{
     SecurityScheme,
@@ -7,10 +10,9 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use uuid::Uuid;
 
-use super::RefreshToken;
-use crate::{error::ApiError, state::AppState};
+use crate::{auth::RefreshToken, error::ApiError, state::AppState};
 
-/// The access token from `POST /api/login` (a JWT valid for one hour), sent as
+/// The access token from `POST /api/login` (a short-lived JWT), sent as
 /// `Authorization: Bearer <token>`.
 #[derive(SecurityScheme)]
 #[oai(
@@ -47,7 +49,8 @@ fn state(req: &Request) -> Result<&AppState, ApiError> {
 }
 
 async fn check_access_token(req: &Request, bearer: Bearer) -> poem::Result<Uuid> {
-    Ok(state(req)?.access_tokens.verify(&bearer.token)?)
+    let verified = state(req)?.access_tokens.verify(&bearer.token);
+    verified.map_err(|err| ApiError::Unauthorized(err.message()).into())
 }
 
 /// Only the token's shape is checked here; whether it is live is the database's call,

@@ -1,0 +1,227 @@
+//! Chirps: reading one, reading the feed a keyset page at a time, posting and deleting.
+//! The statements live in `store/sql/` so that `just bench` can run the very same SQL in
+//! pgbench.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use futures_util::{Stream, TryStreamExt, stream::BoxStream};
+use uuid::Uuid;
+
+use super::{Statements, Store, violates};
+
+/// A chirp as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Chirp {
+    pub id: Uuid,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub body: String,
+    pub user_id: Uuid,
+}
+
+/// The feed's order, by `(created_at, id)`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum Order {
+    #[default]
+    Asc,
+    Desc,
+}
+
+/// Where a page ends: the feed's sort key, `(created_at, id)`, of its last chirp. Clients
+/// see it only as 48 opaque hex characters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cursor {
+    created_at: DateTime<Utc>,
+    id: Uuid,
+}
+
+impl Cursor {
+    /// Before every chirp, in `order`: the ends of the timestamps PostgreSQL and chrono
+    /// share, and the smallest or largest id.
+    pub fn start(order: Order) -> Self {
+        match order {
+            Order::Asc => Self {
+                created_at: earliest_timestamp(),
+                id: Uuid::nil(),
+            },
+            Order::Desc => Self {
+                created_at: DateTime::<Utc>::MAX_UTC,
+                id: Uuid::max(),
+            },
+        }
+    }
+
+    fn after(chirp: &Chirp) -> Self {
+        Self {
+            created_at: chirp.created_at,
+            id: chirp.id,
+        }
+    }
+
+    pub fn encode(&self) -> String {
+        format!("{:016x}{}", self.created_at.timestamp_micros(), self.id.simple())
+    }
+
+    /// Any 48 hex characters (the pattern the spec publishes) is a cursor; a time outside
+    /// what the database can compare is clamped to its ends rather than refused.
+    pub fn parse(text: &str) -> Option<Self> {
+        if text.len() != 48 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return None;
+        }
+        let micros = u64::from_str_radix(&text[..16], 16).ok()? as i64;
+        let created_at = DateTime::from_timestamp_micros(micros)
+            .unwrap_or(if micros < 0 {
+                DateTime::<Utc>::MIN_UTC
+            } else {
+                DateTime::<Utc>::MAX_UTC
+            })
+            .max(earliest_timestamp());
+        Some(Self {
+            created_at,
+            id: Uuid::try_parse(&text[16..]).ok()?,
+        })
+    }
+}
+
+/// PostgreSQL's earliest timestamp, 4714-11-24 BC.
+fn earliest_timestamp() -> DateTime<Utc> {
+    let day = NaiveDate::from_ymd_opt(-4713, 11, 24).and_then(|d| d.and_hms_opt(0, 0, 0));
+    day.expect("a valid date").and_utc()
+}
+
+pub struct Page {
+    pub chirps: Vec<Chirp>,
+    /// Where the next page starts, if there are more chirps.
+    pub next: Option<Cursor>,
+}
+
+/// What a delete found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChirpDeletion {
+    Deleted,
+    /// The chirp exists and is someone else's.
+    NotTheAuthor,
+    NotFound,
+}
+
+impl Store {
+    pub async fn chirp(&self, id: Uuid) -> sqlx::Result<Option<Chirp>> {
+        sqlx::query_file_as!(Chirp, "src/store/sql/chirp_by_id.sql", id)
+            .fetch_optional(self.primary())
+            .await
+    }
+
+    /// At most `limit` chirps after `after`; one more is read to learn whether others follow.
+    pub async fn chirps_page(
+        &self,
+        author: Option<Uuid>,
+        order: Order,
+        after: Cursor,
+        limit: u32,
+    ) -> sqlx::Result<Page> {
+        let mut chirps: Vec<Chirp> = chirps_after(self.primary(), author, order, after, i64::from(limit) + 1)
+            .try_collect()
+            .await?;
+        let next = (chirps.len() > limit as usize).then(|| {
+            chirps.truncate(limit as usize);
+            chirps.last().map(Cursor::after)
+        });
+        Ok(Page {
+            chirps,
+            next: next.flatten(),
+        })
+    }
+
+    /// Every chirp after `after`, read `page` at a time, each on a connection held only for
+    /// that page, so a slow reader never pins a connection.
+    pub fn chirps_after(
+        &self,
+        author: Option<Uuid>,
+        order: Order,
+        after: Cursor,
+        page: u32,
+    ) -> impl Stream<Item = sqlx::Result<Chirp>> + Send + 'static {
+        let store = self.clone();
+        futures_util::stream::try_unfold(Some(after), move |after| {
+            let store = store.clone();
+            async move {
+                let Some(after) = after else {
+                    return Ok::<_, sqlx::Error>(None);
+                };
+                let page = store.chirps_page(author, order, after, page).await?;
+                Ok(Some((
+                    futures_util::stream::iter(page.chirps.into_iter().map(Ok)),
+                    page.next,
+                )))
+            }
+        })
+        .try_flatten()
+    }
+
+    /// The new chirp, or `None` when its author no longer exists.
+    pub async fn insert_chirp(&self, body: &str, author: Uuid) -> sqlx::Result<Option<Chirp>> {
+        let inserted = sqlx::query_file_as!(Chirp, "src/store/sql/insert_chirp.sql", body, author)
+            .fetch_one(self.primary())
+            .await;
+        match inserted {
+            Err(err) if violates(&err, "chirps_user_id_fkey") => Ok(None),
+            other => other.map(Some),
+        }
+    }
+
+    /// Deletes the chirp if `author` wrote it.
+    pub async fn delete_chirp(&self, id: Uuid, author: Uuid) -> sqlx::Result<ChirpDeletion> {
+        let deleted = sqlx::query!("delete from chirps where id = $1 and user_id = $2", id, author)
+            .execute(self.primary())
+            .await?;
+        if deleted.rows_affected() == 1 {
+            return Ok(ChirpDeletion::Deleted);
+        }
+        // Nothing deleted: say whether the chirp is someone else's or does not exist.
+        let exists = sqlx::query_scalar!(r#"select exists(select 1 from chirps where id = $1) as "exists!""#, id)
+            .fetch_one(self.primary())
+            .await?;
+        Ok(if exists {
+            ChirpDeletion::NotTheAuthor
+        } else {
+            ChirpDeletion::NotFound
+        })
+    }
+}
+
+/// The four list statements: fixed rather than built at run time, so each is checked at
+/// compile time and each gets a plan that walks its index from the cursor.
+fn chirps_after<'e>(
+    db: Statements<&'e sqlx::PgPool>,
+    author: Option<Uuid>,
+    order: Order,
+    after: Cursor,
+    limit: i64,
+) -> BoxStream<'e, sqlx::Result<Chirp>> {
+    let Cursor { created_at, id } = after;
+    match (author, order) {
+        (None, Order::Asc) => {
+            sqlx::query_file_as!(Chirp, "src/store/sql/chirps_asc.sql", created_at, id, limit).fetch(db)
+        }
+        (None, Order::Desc) => {
+            sqlx::query_file_as!(Chirp, "src/store/sql/chirps_desc.sql", created_at, id, limit).fetch(db)
+        }
+        (Some(author), Order::Asc) => sqlx::query_file_as!(
+            Chirp,
+            "src/store/sql/chirps_by_author_asc.sql",
+            author,
+            created_at,
+            id,
+            limit
+        )
+        .fetch(db),
+        (Some(author), Order::Desc) => sqlx::query_file_as!(
+            Chirp,
+            "src/store/sql/chirps_by_author_desc.sql",
+            author,
+            created_at,
+            id,
+            limit
+        )
+        .fetch(db),
+    }
+}

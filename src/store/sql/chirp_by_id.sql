@@ -1,0 +1,4 @@
+-- One chirp by id (GET /api/chirps/{chirpID}); `just bench` runs this file in pgbench too.
+select id, created_at, updated_at, body, user_id
+from chirps
+where id = $1

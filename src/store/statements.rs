@@ -1,0 +1,99 @@
+//! Unnamed statements, for a database reached through a transaction-mode pooler.
+//!
+//! sqlx prepares every query as a named statement (`sqlx_s_1`, `sqlx_s_2`, ...) on the
+//! server session, even with `statement-cache-capacity=0` (which only stops it reusing
+//! them). Behind PgBouncer in transaction mode, consecutive transactions of one client
+//! land on different server sessions, and two clients' `sqlx_s_1` on the same one:
+//! "prepared statement sqlx_s_1 already exists" (seen with PgBouncer 1.18). The query
+//! macros offer no way to ask for unnamed statements, so this executor does it for every
+//! query it runs: each is then parsed afresh in the same transaction that uses it.
+
+use futures_util::stream::BoxStream;
+use sqlx::{
+    Describe, Error, Execute, Executor, Postgres, SqlStr,
+    postgres::{PgQueryResult, PgRow, PgStatement, PgTypeInfo},
+};
+
+/// An executor (a pool, a connection, a transaction) that runs queries as named,
+/// cached statements or as unnamed ones.
+#[derive(Debug)]
+pub struct Statements<X> {
+    inner: X,
+    named: bool,
+}
+
+impl<X> Statements<X> {
+    pub fn new(inner: X, named: bool) -> Self {
+        Self { inner, named }
+    }
+}
+
+/// A query that must not be kept on the server.
+struct Unnamed<E>(E);
+
+impl<'q, E: Execute<'q, Postgres>> Execute<'q, Postgres> for Unnamed<E> {
+    fn sql(self) -> SqlStr {
+        self.0.sql()
+    }
+
+    fn statement(&self) -> Option<&PgStatement> {
+        self.0.statement()
+    }
+
+    fn take_arguments(&mut self) -> Result<Option<sqlx::postgres::PgArguments>, sqlx::error::BoxDynError> {
+        self.0.take_arguments()
+    }
+
+    fn persistent(&self) -> bool {
+        false
+    }
+}
+
+impl<'c, X: Executor<'c, Database = Postgres>> Executor<'c> for Statements<X> {
+    type Database = Postgres;
+
+    fn fetch_many<'e, 'q: 'e, E>(self, query: E) -> BoxStream<'e, Result<sqlx::Either<PgQueryResult, PgRow>, Error>>
+    where
+        'c: 'e,
+        E: 'q + Execute<'q, Postgres>,
+    {
+        if self.named {
+            self.inner.fetch_many(query)
+        } else {
+            self.inner.fetch_many(Unnamed(query))
+        }
+    }
+
+    fn fetch_optional<'e, 'q: 'e, E>(
+        self,
+        query: E,
+    ) -> futures_util::future::BoxFuture<'e, Result<Option<PgRow>, Error>>
+    where
+        'c: 'e,
+        E: 'q + Execute<'q, Postgres>,
+    {
+        if self.named {
+            self.inner.fetch_optional(query)
+        } else {
+            self.inner.fetch_optional(Unnamed(query))
+        }
+    }
+
+    fn prepare_with<'e>(
+        self,
+        sql: SqlStr,
+        parameters: &'e [PgTypeInfo],
+    ) -> futures_util::future::BoxFuture<'e, Result<PgStatement, Error>>
+    where
+        'c: 'e,
+    {
+        self.inner.prepare_with(sql, parameters)
+    }
+
+    fn describe<'e>(self, sql: SqlStr) -> futures_util::future::BoxFuture<'e, Result<Describe<Postgres>, Error>>
+    where
+        'c: 'e,
+    {
+        self.inner.describe(sql)
+    }
+}
