@@ -6,6 +6,7 @@ pub use crate::secret::Secret;
 use crate::{
     auth::{HashParams, ThrottleSettings},
     cli::Launch,
+    store::{PoolMode, PoolSettings},
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,8 +18,7 @@ pub enum Platform {
 
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// `None`: run a private PostgreSQL cluster under `.data/`.
-    pub database_url: Option<Secret>,
+    pub database: DatabaseConfig,
     pub jwt_secret: Secret,
     pub polka_key: Secret,
     pub platform: Platform,
@@ -40,10 +40,23 @@ pub struct Limits {
     pub max_header_bytes: usize,
     /// `REQUEST_TIMEOUT_SECS` (30): a request still running then gets 503.
     pub request_timeout: Duration,
-    /// `DB_MAX_CONNECTIONS` (10): the pool's size.
-    pub db_max_connections: u32,
-    /// `DB_ACQUIRE_TIMEOUT_MS` (2000): how long a request waits for a connection before 503.
-    pub db_acquire_timeout: Duration,
+}
+
+/// Where the database is and how to reach it.
+#[derive(Debug, Clone)]
+pub struct DatabaseConfig {
+    /// `DATABASE_URL`; `None`: run a private PostgreSQL cluster under `.data/`.
+    pub url: Option<Secret>,
+    /// `DATABASE_DIRECT_URL`: for what needs a session (migrations, LISTEN); default `url`.
+    pub direct_url: Option<Secret>,
+    /// `DATABASE_REPLICA_URL`: where chirps are read from, when set.
+    pub replica_url: Option<Secret>,
+    /// `DATABASE_POOL_MODE`: `session` (default) or `transaction` (behind PgBouncer).
+    pub mode: PoolMode,
+    /// `DB_MAX_CONNECTIONS` (10) and `DB_ACQUIRE_TIMEOUT_MS` (2000).
+    pub pool: PoolSettings,
+    /// `DB_REPLICA_MAX_LAG_MS` (5000): a replica further behind is not read from.
+    pub replica_max_lag: Duration,
 }
 
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
@@ -93,7 +106,13 @@ fn env_var(name: &str) -> Option<String> {
 }
 
 /// Every variable that names a database, all of which a throwaway database replaces.
-const DATABASE_VARIABLES: &[&str] = &["DATABASE_URL", "DB_URL"];
+const DATABASE_VARIABLES: &[&str] = &[
+    "DATABASE_URL",
+    "DB_URL",
+    "DATABASE_DIRECT_URL",
+    "DATABASE_REPLICA_URL",
+    "DATABASE_POOL_MODE",
+];
 
 pub const DEV_JWT_SECRET: &str = "chirpy-dev-jwt-secret-do-not-use-in-production";
 pub const DEV_POLKA_KEY: &str = "chirpy-dev-polka-key";
@@ -116,6 +135,14 @@ impl Config {
     pub fn from_lookup(var: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let either = |name, alias| var(name).or_else(|| var(alias));
         let database_url = either("DATABASE_URL", "DB_URL").map(Secret::new);
+        for other in ["DATABASE_DIRECT_URL", "DATABASE_REPLICA_URL"] {
+            if database_url.is_none() && var(other).is_some() {
+                return Err(ConfigError::Invalid {
+                    name: other,
+                    reason: "it needs DATABASE_URL too (without it Chirpy runs its own database)".into(),
+                });
+            }
+        }
         // The embedded database exists for development, so without DATABASE_URL the
         // platform defaults to dev; a real deployment names its database and gets prod.
         let platform = match var("PLATFORM").as_deref() {
@@ -152,8 +179,37 @@ impl Config {
             max_body_bytes: number("MAX_BODY_BYTES", 64 * 1024, 1..=16 * 1024 * 1024)? as usize,
             max_header_bytes: number("MAX_HEADER_BYTES", 16 * 1024, 1024..=1024 * 1024)? as usize,
             request_timeout: secs("REQUEST_TIMEOUT_SECS", 30, 1..=3600)?,
-            db_max_connections: number("DB_MAX_CONNECTIONS", 10, 1..=1000)? as u32,
-            db_acquire_timeout: millis("DB_ACQUIRE_TIMEOUT_MS", 2000, 10..=60_000)?,
+        };
+        let mode = match var("DATABASE_POOL_MODE").as_deref() {
+            None | Some("session") => PoolMode::Session,
+            Some("transaction") => PoolMode::Transaction,
+            Some(other) => {
+                return Err(ConfigError::Invalid {
+                    name: "DATABASE_POOL_MODE",
+                    reason: format!("{other:?} is not `session` or `transaction`"),
+                });
+            }
+        };
+        let direct_url = var("DATABASE_DIRECT_URL").map(Secret::new);
+        if mode == PoolMode::Transaction && direct_url.is_none() {
+            // Migrations' advisory lock and LISTEN would silently misbehave through the pooler.
+            return Err(ConfigError::Invalid {
+                name: "DATABASE_DIRECT_URL",
+                reason: "must be set with DATABASE_POOL_MODE=transaction: migrations and LISTEN need a session \
+                         of their own, which a transaction-mode pooler does not give"
+                    .into(),
+            });
+        }
+        let database = DatabaseConfig {
+            url: database_url,
+            direct_url,
+            replica_url: var("DATABASE_REPLICA_URL").map(Secret::new),
+            mode,
+            pool: PoolSettings {
+                max_connections: number("DB_MAX_CONNECTIONS", 10, 1..=1000)? as u32,
+                acquire_timeout: millis("DB_ACQUIRE_TIMEOUT_MS", 2000, 10..=60_000)?,
+            },
+            replica_max_lag: millis("DB_REPLICA_MAX_LAG_MS", 5000, 0..=3_600_000)?,
         };
         let login_throttle = ThrottleSettings {
             max_failures_per_email: number("LOGIN_MAX_FAILURES_PER_EMAIL", 5, 1..=10_000)? as u32,
@@ -169,7 +225,7 @@ impl Config {
         // Not in the original contract: browser tests need tokens that expire in seconds.
         let access_token_ttl = secs("ACCESS_TOKEN_TTL", 60 * 60, 1..=86_400)?;
         Ok(Self {
-            database_url,
+            database,
             jwt_secret,
             polka_key,
             platform,
@@ -198,7 +254,7 @@ mod tests {
     fn no_database_means_dev_with_defaults() {
         let config = config(&[]).unwrap();
         assert_eq!(config.platform, Platform::Dev);
-        assert_eq!(config.database_url, None);
+        assert!(config.database.url.is_none());
         assert_eq!(config.jwt_secret.expose(), DEV_JWT_SECRET);
         assert_eq!((config.host.as_str(), config.port), ("127.0.0.1", 8080));
     }
@@ -219,7 +275,7 @@ mod tests {
     #[test]
     fn accepts_the_original_variable_names() {
         let config = config(&[("DB_URL", "postgres://db/x"), ("TOKEN_STRING", "t"), ("POLKA_KEY", "k")]).unwrap();
-        assert_eq!(config.database_url.unwrap().expose(), "postgres://db/x");
+        assert_eq!(config.database.url.unwrap().expose(), "postgres://db/x");
         assert_eq!(config.jwt_secret.expose(), "t");
     }
 
@@ -255,6 +311,62 @@ mod tests {
             config(&[("ACCESS_TOKEN_TTL", "5")]).unwrap().access_token_ttl,
             Duration::from_secs(5)
         );
+    }
+
+    #[test]
+    fn database_settings_are_checked_by_name() {
+        let url = ("DATABASE_URL", "postgres://db/chirpy");
+        let refused = |vars: &[(&str, &str)], name: &str| match config(vars) {
+            Err(ConfigError::Invalid { name: refused, .. }) => assert_eq!(refused, name, "{vars:?}"),
+            other => panic!("{vars:?} should be refused: {other:?}"),
+        };
+        refused(
+            &[("DATABASE_REPLICA_URL", "postgres://replica/chirpy")],
+            "DATABASE_REPLICA_URL",
+        );
+        refused(
+            &[("DATABASE_DIRECT_URL", "postgres://db/chirpy")],
+            "DATABASE_DIRECT_URL",
+        );
+        let dev = ("PLATFORM", "dev");
+        refused(&[url, dev, ("DATABASE_POOL_MODE", "statement")], "DATABASE_POOL_MODE");
+        refused(
+            &[url, dev, ("DATABASE_POOL_MODE", "transaction")],
+            "DATABASE_DIRECT_URL",
+        );
+        let pooled = config(&[
+            url,
+            ("DATABASE_POOL_MODE", "transaction"),
+            ("DATABASE_DIRECT_URL", "postgres://db:5432/chirpy"),
+            ("DATABASE_REPLICA_URL", "postgres://replica/chirpy"),
+            ("DB_REPLICA_MAX_LAG_MS", "250"),
+            ("JWT_SECRET", "s"),
+            ("POLKA_KEY", "k"),
+        ])
+        .unwrap()
+        .database;
+        assert_eq!(pooled.mode, PoolMode::Transaction);
+        assert_eq!(pooled.direct_url.unwrap().expose(), "postgres://db:5432/chirpy");
+        assert_eq!(pooled.replica_url.unwrap().expose(), "postgres://replica/chirpy");
+        assert_eq!(pooled.replica_max_lag, Duration::from_millis(250));
+    }
+
+    /// `.env.example` is where a newcomer learns the settings: it names every one.
+    #[test]
+    fn the_example_env_file_lists_every_variable() {
+        let asked = std::cell::RefCell::new(std::collections::BTreeSet::new());
+        Config::from_lookup(|name| {
+            asked.borrow_mut().insert(name.to_owned());
+            None
+        })
+        .unwrap();
+        let example = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/.env.example")).unwrap();
+        let missing: Vec<String> = asked
+            .into_inner()
+            .into_iter()
+            .filter(|name| !example.contains(&format!("{name}=")))
+            .collect();
+        assert!(missing.is_empty(), ".env.example does not mention {missing:?}");
     }
 
     #[test]

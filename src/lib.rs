@@ -4,6 +4,8 @@
 pub mod allowed_methods;
 pub mod api;
 pub mod auth;
+pub mod background;
+pub mod changes;
 pub mod cli;
 pub mod config;
 pub mod domain;
@@ -15,13 +17,17 @@ pub mod startup;
 pub mod state;
 pub mod store;
 pub mod telemetry;
+pub mod visits;
 
 use std::{error::Error, path::Path};
 
+use changes::Subscribers;
 use cli::Launch;
 use config::{Config, Platform};
 use devpg::Cluster;
 use sqlx::postgres::PgConnectOptions;
+use state::AppState;
+use store::{Databases, Store};
 
 /// Where `cargo run` keeps its database when no `DATABASE_URL` is set.
 pub const DEV_DATA_DIR: &str = ".data/postgres";
@@ -33,22 +39,43 @@ pub async fn run(config: Config, launch: Launch) -> Result<(), Box<dyn Error>> {
     if config.platform == Platform::Dev {
         tracing::warn!("PLATFORM=dev: /admin/reset is enabled");
     }
-    let (options, cluster) = match &config.database_url {
-        Some(url) => (url.expose().parse::<PgConnectOptions>()?, None),
+    let (databases, cluster) = match &config.database.url {
+        Some(_) => (databases(&config)?, None),
         None => {
             let cluster = private_cluster(launch.throwaway_db)?;
             let server = cluster.url("postgres").parse::<PgConnectOptions>()?;
             store::create_database_if_missing(&server, DEV_DATABASE).await?;
-            (server.database(DEV_DATABASE), Some(cluster))
+            let databases = Databases::single(server.database(DEV_DATABASE), config.database.pool);
+            (databases, Some(cluster))
         }
     };
     let database_url = cluster.as_ref().map(|cluster| cluster.url(DEV_DATABASE));
-    let served = serve(&config, options, &launch, database_url).await;
+    let served = serve(&config, &databases, &launch, database_url).await;
     if let Some(cluster) = cluster {
         cluster.stop()?;
         tracing::info!("PostgreSQL stopped");
     }
     served
+}
+
+/// The databases `DATABASE_URL`, `DATABASE_DIRECT_URL` and `DATABASE_REPLICA_URL` name.
+fn databases(config: &Config) -> Result<Databases, sqlx::Error> {
+    let database = &config.database;
+    let parse = |url: &config::Secret| url.expose().parse::<PgConnectOptions>();
+    let primary = parse(database.url.as_ref().expect("only called with DATABASE_URL"))?;
+    Ok(Databases {
+        direct: database
+            .direct_url
+            .as_ref()
+            .map(parse)
+            .transpose()?
+            .unwrap_or_else(|| primary.clone()),
+        replica: database.replica_url.as_ref().map(parse).transpose()?,
+        primary,
+        mode: database.mode,
+        pool: database.pool,
+        replica_max_lag: database.replica_max_lag,
+    })
 }
 
 /// The dev cluster under [`DEV_DATA_DIR`], or a throwaway one.
@@ -71,17 +98,40 @@ fn private_cluster(throwaway: bool) -> Result<Cluster, devpg::Error> {
     Ok(cluster)
 }
 
+/// An instance ready to serve: its listener bound, its background work started.
+pub struct Instance {
+    pub server: startup::Server,
+    pub state: AppState,
+}
+
+/// Everything an instance does before serving, the same for the binary and every test:
+/// migrate, check the database answers, start listening for other instances' changes
+/// and the housekeeping, and bind `config`'s address.
+pub async fn start(config: &Config, databases: &Databases) -> Result<Instance, Box<dyn Error>> {
+    let store = Store::open(databases);
+    store.migrate().await?;
+    // Fail now on a DATABASE_URL that cannot work, not on the first request.
+    store.ping().await?;
+    let state = AppState::new(config, store.clone()).map_err(|err| err as Box<dyn Error>)?;
+    changes::spawn(
+        store,
+        Subscribers {
+            visits: state.visits.clone(),
+        },
+    );
+    background::spawn_housekeeping(&state);
+    let server =
+        startup::Server::bind(format!("{}:{}", config.host, config.port), state.clone(), config.limits).await?;
+    Ok(Instance { server, state })
+}
+
 async fn serve(
     config: &Config,
-    options: PgConnectOptions,
+    databases: &Databases,
     launch: &Launch,
     database_url: Option<String>,
 ) -> Result<(), Box<dyn Error>> {
-    let pool = store::connect(options, &config.limits).await?;
-    store::MIGRATOR.run(&pool).await?;
-    tracing::info!("database migrated");
-    let state = state::AppState::new(config, store::Store::new(pool.clone())).map_err(|err| err as Box<dyn Error>)?;
-    let server = startup::Server::bind(format!("{}:{}", config.host, config.port), state, config.limits).await?;
+    let Instance { server, state } = start(config, databases).await?;
     let addr = server.local_addr().ok_or("the listener has no socket address")?;
     tracing::info!("listening on http://{addr} (API explorer at http://{addr}/docs, web app at http://{addr}/app/)");
     if let Some(path) = &launch.ready_file {
@@ -93,7 +143,10 @@ async fn serve(
         devpg::write_ready_file(path, &ready).map_err(|err| format!("writing {}: {err}", path.display()))?;
     }
     server.run_until(startup::shutdown_signal()).await?;
-    pool.close().await;
+    if let Err(err) = state.visits.flush().await {
+        tracing::warn!(error = %err, "could not add the last visits to the shared count");
+    }
+    state.store.pool().close().await;
     tracing::info!("stopped");
     Ok(())
 }

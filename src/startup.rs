@@ -4,7 +4,7 @@ use std::{
     io,
     net::SocketAddr,
     path::{Path, PathBuf},
-    sync::{Arc, atomic::Ordering},
+    sync::Arc,
     time::Duration,
 };
 
@@ -37,15 +37,12 @@ pub fn app(state: AppState, limits: Limits) -> impl Endpoint {
     let api = api::service();
     let spec: serde_json::Value = serde_json::from_str(&api.spec()).expect("poem-openapi writes valid JSON");
     let allowed = Arc::new(AllowedMethods::from_spec(&spec));
-    let hits = state.hits.clone();
+    let visits = state.visits.clone();
     let web_app = StaticFilesEndpoint::new(static_dir())
         .index_file("index.html")
         .before(move |req| {
-            let hits = hits.clone();
-            async move {
-                hits.fetch_add(1, Ordering::Relaxed);
-                Ok(req)
-            }
+            visits.count();
+            async move { Ok(req) }
         })
         .with(web_app_headers())
         .around(|ep, req| async move {

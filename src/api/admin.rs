@@ -1,7 +1,5 @@
 //! Health, the hit counter and the dev-only reset.
 
-use std::sync::atomic::Ordering;
-
 use poem::web::Data;
 use poem_openapi::{
     ApiResponse, OpenApi,
@@ -26,6 +24,10 @@ api_errors! {
     enum ReadyError {}
 }
 
+api_errors! {
+    enum MetricsError {}
+}
+
 #[derive(ApiResponse)]
 enum Healthy {
     /// `OK`: the process is serving requests.
@@ -41,7 +43,7 @@ enum Ready {
 }
 
 #[derive(ApiResponse)]
-enum Visits {
+enum VisitCount {
     /// An HTML page with the number of visits.
     #[oai(status = 200)]
     Ok(Html<String>),
@@ -85,26 +87,27 @@ impl AdminApi {
 
     /// Visit count
     ///
-    /// How many requests `/app/` has served since start or the last reset.
+    /// How many requests `/app/` has served since the last reset, on every instance (within a
+    /// second: each instance adds its count every second).
     #[oai(path = "/admin/metrics", method = "get", operation_id = "metrics")]
-    async fn metrics(&self, state: Data<&AppState>) -> Visits {
-        let hits = state.hits.load(Ordering::Relaxed);
-        Visits::Ok(Html(format!(
+    async fn metrics(&self, state: Data<&AppState>) -> Result<VisitCount, MetricsError> {
+        let hits = state.visits.total().await?;
+        Ok(VisitCount::Ok(Html(format!(
             "<html>\n  <body>\n    <h1>Welcome, Chirpy Admin</h1>\n    <p>Chirpy has been visited {hits} times!</p>\n  </body>\n</html>\n"
-        )))
+        ))))
     }
 
     /// Reset (dev only)
     ///
-    /// Deletes every user (their chirps and tokens with them) and zeroes the visit count.
+    /// Deletes every user (their chirps and tokens with them) and zeroes the visit count, for
+    /// every instance.
     /// Only with `PLATFORM=dev`.
     #[oai(path = "/admin/reset", method = "post", operation_id = "reset")]
     async fn reset(&self, state: Data<&AppState>) -> Result<ResetDone, ResetError> {
         if state.platform != Platform::Dev {
             return Err(ApiError::Forbidden("Reset is only allowed when PLATFORM=dev").into());
         }
-        let deleted = state.store.delete_all_users().await?;
-        state.hits.store(0, Ordering::Relaxed);
+        let deleted = state.visits.reset_with_users().await?;
         tracing::warn!(users_deleted = deleted, "database reset");
         Ok(ResetDone::Ok(PlainText(format!(
             "Reset: {deleted} users deleted, hit counter zeroed"

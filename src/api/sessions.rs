@@ -118,6 +118,7 @@ async fn authenticate(
     state
         .login_throttle
         .attempt(key, address)
+        .await?
         .map_err(|wait| ApiError::TooManyRequests {
             message: "Too many failed login attempts; try again later",
             retry_after_secs: wait.as_secs() + 1,
@@ -134,7 +135,7 @@ async fn authenticate(
     let Some(found) = found.filter(|_| matches) else {
         return Ok(None);
     };
-    state.login_throttle.succeeded(&found.user.email, address);
+    state.login_throttle.succeeded(&found.user.email, address).await?;
     Ok(Some(found.user.into()))
 }
 

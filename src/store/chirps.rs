@@ -104,13 +104,22 @@ pub enum ChirpDeletion {
 }
 
 impl Store {
+    /// One chirp, from the replica when it has it. A chirp the replica does not have may be
+    /// one just posted that it has not replayed yet, so the primary is asked then too.
     pub async fn chirp(&self, id: Uuid) -> sqlx::Result<Option<Chirp>> {
-        sqlx::query_file_as!(Chirp, "src/store/sql/chirp_by_id.sql", id)
-            .fetch_optional(self.primary())
-            .await
+        let get = |db| sqlx::query_file_as!(Chirp, "src/store/sql/chirp_by_id.sql", id).fetch_optional(db);
+        if let Some(replica) = self.replica() {
+            match get(replica).await {
+                Ok(Some(chirp)) => return Ok(Some(chirp)),
+                Ok(None) => {}
+                Err(err) => self.replica_failed(&err),
+            }
+        }
+        get(self.primary()).await
     }
 
-    /// At most `limit` chirps after `after`; one more is read to learn whether others follow.
+    /// At most `limit` chirps after `after` (from the replica when there is a healthy one,
+    /// so a page may lag the primary by up to the replica's allowed lag).
     pub async fn chirps_page(
         &self,
         author: Option<Uuid>,
@@ -118,17 +127,13 @@ impl Store {
         after: Cursor,
         limit: u32,
     ) -> sqlx::Result<Page> {
-        let mut chirps: Vec<Chirp> = chirps_after(self.primary(), author, order, after, i64::from(limit) + 1)
-            .try_collect()
-            .await?;
-        let next = (chirps.len() > limit as usize).then(|| {
-            chirps.truncate(limit as usize);
-            chirps.last().map(Cursor::after)
-        });
-        Ok(Page {
-            chirps,
-            next: next.flatten(),
-        })
+        if let Some(replica) = self.replica() {
+            match page(replica, author, order, after, limit).await {
+                Ok(page) => return Ok(page),
+                Err(err) => self.replica_failed(&err),
+            }
+        }
+        page(self.primary(), author, order, after, limit).await
     }
 
     /// Every chirp after `after`, read `page` at a time, each on a connection held only for
@@ -186,6 +191,27 @@ impl Store {
             ChirpDeletion::NotFound
         })
     }
+}
+
+/// At most `limit` chirps after `after`; one more is read to learn whether others follow.
+async fn page(
+    db: Statements<&sqlx::PgPool>,
+    author: Option<Uuid>,
+    order: Order,
+    after: Cursor,
+    limit: u32,
+) -> sqlx::Result<Page> {
+    let mut chirps: Vec<Chirp> = chirps_after(db, author, order, after, i64::from(limit) + 1)
+        .try_collect()
+        .await?;
+    let next = (chirps.len() > limit as usize).then(|| {
+        chirps.truncate(limit as usize);
+        chirps.last().map(Cursor::after)
+    });
+    Ok(Page {
+        chirps,
+        next: next.flatten(),
+    })
 }
 
 /// The four list statements: fixed rather than built at run time, so each is checked at

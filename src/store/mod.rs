@@ -3,7 +3,10 @@
 //! statements it runs from `store/sql/`). It also owns the connection pool and migrations.
 
 mod chirps;
+mod counters;
+mod replica;
 mod statements;
+mod throttle;
 mod tokens;
 mod users;
 
@@ -11,37 +14,123 @@ use std::time::Duration;
 
 use sqlx::{
     Connection, PgConnection, PgPool,
-    migrate::Migrator,
+    migrate::{MigrateError, Migrator},
     postgres::{PgConnectOptions, PgPoolOptions},
 };
 
 pub use chirps::{Chirp, ChirpDeletion, Cursor, Order, Page};
+use replica::Replica;
 use statements::Statements;
 pub use users::{Credentials, CredentialsUpdate, User};
-
-use crate::config::Limits;
 
 /// The files in `migrations/`, compiled in.
 pub static MIGRATOR: Migrator = sqlx::migrate!();
 
-/// The database: cheap to clone (the pool is shared).
+/// The channel every change is announced on (`pg_notify`), for the other instances.
+pub const CHANNEL: &str = "chirpy";
+
+/// How the connection pool behaves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolSettings {
+    /// `DB_MAX_CONNECTIONS`: the pool's size.
+    pub max_connections: u32,
+    /// `DB_ACQUIRE_TIMEOUT_MS`: how long a request waits for a connection before 503.
+    pub acquire_timeout: Duration,
+}
+
+/// What stands between Chirpy and PostgreSQL (`DATABASE_POOL_MODE`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum PoolMode {
+    /// Direct connections, or a pooler in session mode: statements are kept and reused.
+    #[default]
+    Session,
+    /// A pooler in transaction mode (PgBouncer): every statement is sent unnamed, and
+    /// nothing that needs a session goes through it.
+    Transaction,
+}
+
+/// Where the databases are.
+#[derive(Debug, Clone)]
+pub struct Databases {
+    /// Everything by default (`DATABASE_URL`).
+    pub primary: PgConnectOptions,
+    /// Work that needs a session of its own: migrations' advisory lock, LISTEN
+    /// (`DATABASE_DIRECT_URL`, default the primary).
+    pub direct: PgConnectOptions,
+    /// Chirp reads, when there is one (`DATABASE_REPLICA_URL`).
+    pub replica: Option<PgConnectOptions>,
+    pub mode: PoolMode,
+    pub pool: PoolSettings,
+    /// A replica further behind than this is not read from (`DB_REPLICA_MAX_LAG_MS`).
+    pub replica_max_lag: Duration,
+}
+
+impl Databases {
+    /// One server for everything, directly.
+    pub fn single(options: PgConnectOptions, pool: PoolSettings) -> Self {
+        Self {
+            direct: options.clone(),
+            primary: options,
+            replica: None,
+            mode: PoolMode::Session,
+            pool,
+            replica_max_lag: Duration::from_secs(5),
+        }
+    }
+}
+
+/// The database: cheap to clone (the pools are shared).
 #[derive(Clone, Debug)]
 pub struct Store {
     primary: PgPool,
+    replica: Option<Replica>,
+    direct: PgConnectOptions,
     /// Whether queries may be kept on the server as named statements: not behind a
     /// transaction-mode pooler (see [`statements`]).
     named_statements: bool,
 }
 
 impl Store {
-    pub fn new(primary: PgPool) -> Self {
+    /// Pools that connect when first used: the server starts, and recovers, whether or not
+    /// the databases are up. With a replica, a task checks it every second.
+    pub fn open(databases: &Databases) -> Self {
+        let options = |options: &PgConnectOptions| match databases.mode {
+            PoolMode::Session => options.clone(),
+            // PgBouncer refuses startup parameters it does not know, extra_float_digits
+            // among them (sqlx sends it by default).
+            PoolMode::Transaction => options.clone().statement_cache_capacity(0).extra_float_digits(None),
+        };
+        let replica = databases.replica.as_ref().map(|replica| {
+            let named = databases.mode == PoolMode::Session;
+            Replica::watch(
+                pool(options(replica), &databases.pool),
+                databases.replica_max_lag,
+                named,
+            )
+        });
         Self {
-            primary,
-            named_statements: true,
+            primary: pool(options(&databases.primary), &databases.pool),
+            replica,
+            direct: databases.direct.clone(),
+            named_statements: databases.mode == PoolMode::Session,
         }
     }
 
-    /// The pool, for the few callers that need it whole (shutdown, tests).
+    /// Applies the migrations on a session of its own (the direct URL): sqlx holds an
+    /// advisory lock for the whole run, so concurrent instances migrate one at a time.
+    pub async fn migrate(&self) -> Result<(), MigrateError> {
+        let mut conn = PgConnection::connect_with(&self.direct).await?;
+        MIGRATOR.run(&mut conn).await?;
+        conn.close().await?;
+        Ok(())
+    }
+
+    /// Where LISTEN connects.
+    pub fn direct_options(&self) -> &PgConnectOptions {
+        &self.direct
+    }
+
+    /// The primary's pool, for the few callers that need it whole (shutdown, tests).
     pub fn pool(&self) -> &PgPool {
         &self.primary
     }
@@ -50,12 +139,25 @@ impl Store {
         Statements::new(&self.primary, self.named_statements)
     }
 
+    /// The replica, while it is reachable and close enough behind.
+    fn replica(&self) -> Option<Statements<&PgPool>> {
+        let replica = self.replica.as_ref().filter(|replica| replica.usable())?;
+        Some(Statements::new(replica.pool(), self.named_statements))
+    }
+
+    /// Notes that the replica failed a read (which the caller then makes on the primary).
+    fn replica_failed(&self, err: &sqlx::Error) {
+        if let Some(replica) = &self.replica {
+            replica.failed(err);
+        }
+    }
+
     /// A connection of a transaction, as an executor.
     fn on<'c>(&self, conn: &'c mut PgConnection) -> Statements<&'c mut PgConnection> {
         Statements::new(conn, self.named_statements)
     }
 
-    /// Whether the database answers.
+    /// Whether the primary answers.
     pub async fn ping(&self) -> sqlx::Result<()> {
         sqlx::query_scalar!(r#"select 1 as "one!""#)
             .fetch_one(self.primary())
@@ -63,9 +165,28 @@ impl Store {
             .map(drop)
     }
 
-    /// Deletes every user; their chirps and tokens go with them. Returns how many users.
-    pub async fn delete_all_users(&self) -> sqlx::Result<u64> {
-        let deleted = sqlx::query!("delete from users").execute(self.primary()).await?;
+    /// Whether the server process `pid` (a backend of this database's server) still runs.
+    pub async fn backend_alive(&self, pid: i32) -> sqlx::Result<bool> {
+        sqlx::query_scalar!(
+            r#"select exists(select 1 from pg_stat_activity where pid = $1) as "alive!""#,
+            pid
+        )
+        .fetch_one(self.primary())
+        .await
+    }
+
+    /// Deletes every user (their chirps and tokens go with them) and zeroes the visit count,
+    /// and tells every instance. Returns how many users.
+    pub async fn reset(&self) -> sqlx::Result<u64> {
+        let mut tx = self.primary.begin().await?;
+        let deleted = sqlx::query!("delete from users").execute(self.on(&mut tx)).await?;
+        sqlx::query!("update counters set value = 0, updated_at = now()")
+            .execute(self.on(&mut tx))
+            .await?;
+        sqlx::query!("select pg_notify($1, $2)", CHANNEL, r#"{"kind":"reset"}"#)
+            .execute(self.on(&mut tx))
+            .await?;
+        tx.commit().await?;
         Ok(deleted.rows_affected())
     }
 }
@@ -75,13 +196,12 @@ fn violates(err: &sqlx::Error, name: &str) -> bool {
     matches!(err, sqlx::Error::Database(db) if db.constraint() == Some(name))
 }
 
-/// A pool of `DB_MAX_CONNECTIONS` that gives up on a connection after
-/// `DB_ACQUIRE_TIMEOUT_MS` rather than queueing forever (the request then gets 503).
-/// Created lazily: the server starts, and recovers, whether or not the database is up.
-pub fn pool(options: PgConnectOptions, limits: &Limits) -> PgPool {
+/// A pool of `max_connections` that gives up on a connection after `acquire_timeout`
+/// rather than queueing forever (the request then gets 503).
+fn pool(options: PgConnectOptions, settings: &PoolSettings) -> PgPool {
     PgPoolOptions::new()
-        .max_connections(limits.db_max_connections)
-        .acquire_timeout(limits.db_acquire_timeout)
+        .max_connections(settings.max_connections)
+        .acquire_timeout(settings.acquire_timeout)
         // sqlx pings every connection it hands out: a round trip per request. Only one that
         // sat idle long enough to have gone stale (a database restart) is checked; a dead one
         // is dropped and another taken.
@@ -94,13 +214,6 @@ pub fn pool(options: PgConnectOptions, limits: &Limits) -> PgPool {
 
 /// A connection idle this long is pinged before use.
 const STALE_AFTER: Duration = Duration::from_millis(500);
-
-/// A pool whose first connection has been made: startup fails fast on a wrong URL.
-pub async fn connect(options: PgConnectOptions, limits: &Limits) -> Result<PgPool, sqlx::Error> {
-    let pool = pool(options, limits);
-    pool.acquire().await?;
-    Ok(pool)
-}
 
 /// Creates `name` on the server unless it exists. `options` may name any database the
 /// user can connect to (`postgres` on a private cluster).

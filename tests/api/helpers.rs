@@ -5,9 +5,7 @@ use std::time::Duration;
 
 use chirpy::{
     config::Config,
-    startup::Server,
-    state::AppState,
-    store::{self as db, Store},
+    store::{self as db, Databases, PoolSettings},
 };
 use devpg::Cluster;
 use reqwest::{Response, StatusCode};
@@ -160,18 +158,26 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     app
 }
 
-/// Starts the app on the database `options` name, migrating it first.
+/// Starts the app on the database `options` name.
 pub async fn spawn_app_on(options: PgConnectOptions, adjust: impl FnOnce(&mut Config)) -> TestApp {
+    spawn_app_on_databases(|pool| Databases::single(options, pool), adjust).await
+}
+
+/// Starts the app as the binary starts it (migrations, listening for other instances'
+/// changes, housekeeping), on a loopback port, with the databases `databases` gives for
+/// the configured pool settings.
+pub async fn spawn_app_on_databases(
+    databases: impl FnOnce(PoolSettings) -> Databases,
+    adjust: impl FnOnce(&mut Config),
+) -> TestApp {
     let mut config = test_config();
+    config.port = 0;
     adjust(&mut config);
-    let db = db::pool(options, &config.limits);
-    db::MIGRATOR.run(&db).await.expect("migrating the test database");
-    let state = AppState::new(&config, Store::new(db.clone())).expect("app state");
-    let server = Server::bind("127.0.0.1:0", state, config.limits)
-        .await
-        .expect("binding a port");
-    let addr = server.local_addr().expect("a socket address");
-    tokio::spawn(server.run_until(std::future::pending()));
+    let databases = databases(config.database.pool);
+    let instance = chirpy::start(&config, &databases).await.expect("starting the app");
+    let addr = instance.server.local_addr().expect("a socket address");
+    let db = instance.state.store.pool().clone();
+    tokio::spawn(instance.server.run_until(std::future::pending()));
 
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(30))

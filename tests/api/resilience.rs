@@ -16,7 +16,7 @@ async fn a_database_outage_gives_fast_503s_and_the_server_recovers_by_itself() {
     let server: PgConnectOptions = cluster.url("postgres").parse().unwrap();
     db::create_database_if_missing(&server, "chirpy").await.unwrap();
     let app = spawn_app_on(server.database("chirpy"), |config| {
-        config.limits.db_acquire_timeout = Duration::from_millis(300);
+        config.database.pool.acquire_timeout = Duration::from_millis(300);
     })
     .await;
     let session = app.user().await;
@@ -78,23 +78,24 @@ async fn a_database_outage_gives_fast_503s_and_the_server_recovers_by_itself() {
 #[tokio::test]
 async fn two_instances_can_migrate_the_same_database_at_once() {
     let database = TestDatabase::create().await;
-    let limits = crate::helpers::test_config().limits;
+    let pool = crate::helpers::test_config().database.pool;
     let (first, second) = (
-        db::pool(database.options(), &limits),
-        db::pool(database.options(), &limits),
+        db::Store::open(&db::Databases::single(database.options(), pool)),
+        db::Store::open(&db::Databases::single(database.options(), pool)),
     );
-    let (a, b) = tokio::join!(db::MIGRATOR.run(&first), db::MIGRATOR.run(&second));
+    let (a, b) = tokio::join!(first.migrate(), second.migrate());
+    let first = first.pool();
     a.expect("first instance");
     b.expect("second instance");
     let applied: i64 = sqlx::query_scalar("select count(*) from _sqlx_migrations where success")
-        .fetch_one(&first)
+        .fetch_one(first)
         .await
         .unwrap();
     assert_eq!(applied as usize, db::MIGRATOR.iter().count());
     let tables: i64 = sqlx::query_scalar(
         "select count(*) from information_schema.tables where table_name in ('users', 'chirps', 'refresh_tokens')",
     )
-    .fetch_one(&first)
+    .fetch_one(first)
     .await
     .unwrap();
     assert_eq!(tables, 3);
@@ -132,8 +133,8 @@ async fn a_failure_inside_a_password_change_rolls_all_of_it_back() {
 #[tokio::test]
 async fn an_exhausted_pool_answers_503_with_retry_after_instead_of_waiting() {
     let app = crate::helpers::spawn_app_with(|config| {
-        config.limits.db_max_connections = 1;
-        config.limits.db_acquire_timeout = Duration::from_millis(200);
+        config.database.pool.max_connections = 1;
+        config.database.pool.acquire_timeout = Duration::from_millis(200);
     })
     .await;
     // The app and the test share the pool: holding its only connection starves the app.

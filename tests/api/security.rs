@@ -73,6 +73,46 @@ async fn every_spelling_that_reaches_an_account_shares_its_count() {
     error_message(resp.send().await.unwrap(), StatusCode::TOO_MANY_REQUESTS).await;
 }
 
+/// Once an in-memory tracker of 100,000 keys could be flushed by logins for made-up emails
+/// (cheap: an empty password skips the hash) from many addresses, unlocking the account.
+/// The counts are rows now: nothing other traffic does removes a lock.
+#[tokio::test]
+async fn a_locked_account_stays_locked_through_a_flood_of_other_keys() {
+    let app = spawn_app().await;
+    let victim = app.user().await;
+    let login = |client: &reqwest::Client, email: &str, password: &str| {
+        client
+            .post(app.url("/api/login"))
+            .json(&json!({"email": email, "password": password}))
+            .send()
+    };
+    for _ in 0..5 {
+        let resp = login(&app.client, &victim.email, "guess").await.unwrap();
+        error_message(resp, StatusCode::UNAUTHORIZED).await;
+    }
+    // 20 loopback addresses (all of 127/8 is this machine), 45 made-up emails each: under
+    // every address's limit. (`throttle::a_lock_outlives_a_flood...` floods 101,000 keys.)
+    let floods = (1..=20u8).map(|n| {
+        let client = reqwest::Client::builder()
+            .local_address(std::net::IpAddr::from([127, 0, 7, n]))
+            .build()
+            .unwrap();
+        let url = app.url("/api/login");
+        tokio::spawn(async move {
+            for k in 0..45 {
+                let body = json!({"email": format!("flood-{n}-{k}@example.com"), "password": ""});
+                let resp = client.post(&url).json(&body).send().await.unwrap();
+                assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+            }
+        })
+    });
+    for flood in floods.collect::<Vec<_>>() {
+        flood.await.unwrap();
+    }
+    let resp = login(&app.client, &victim.email, &victim.password).await.unwrap();
+    error_message(resp, StatusCode::TOO_MANY_REQUESTS).await;
+}
+
 #[tokio::test]
 async fn repeated_failures_from_one_address_lock_that_address() {
     let app = spawn_app_with(|config| config.login_throttle.max_failures_per_address = 4).await;

@@ -67,7 +67,7 @@ fn the_spec_lists_exactly_the_contracts_routes_and_statuses() {
         ),
         (("get", "/api/healthz"), vec!["200"]),
         (("get", "/api/readyz"), vec!["200", "500", "503"]),
-        (("get", "/admin/metrics"), vec!["200"]),
+        (("get", "/admin/metrics"), vec!["200", "500", "503"]),
         (("post", "/admin/reset"), vec!["200", "403", "500", "503"]),
     ]);
     let spec = spec();
