@@ -14,6 +14,10 @@ run:
 test *args:
     cargo test {{ args }}
 
+# Unit tests of the harnesses' shared Python package (harness/chirpy_harness)
+test-harness:
+    python3 -m unittest discover -s harness
+
 # Check formatting and lints, as CI does
 check:
     cargo fmt --check
@@ -36,7 +40,8 @@ prepare-check:
 contract:
     contract/run
 
-# Options: --release, --clients N (32), --duration S (60), --rss-bound-mib M (32); `just soak --help`
+# Options: --release, --clients N (32), --duration S (60), --rss-bound-mib M (32); `just soak --help`.
+# Like bench, contract and e2e, it takes prebuilt binaries from CHIRPY_BIN_DIR when that is set.
 [doc("Soak test: concurrent clients run the mixed journey on loopback; fails on any 5xx, unexpected status or RSS growth")]
 [positional-arguments]
 soak *args:
@@ -53,7 +58,7 @@ bench *args:
 [doc("Open psql on the dev database while `just run` is up, e.g. `just psql -c 'select 1'`")]
 [positional-arguments]
 psql *args:
-    psql "postgres://postgres@localhost/chirpy?host=$PWD/.data/postgres" "$@"
+    "$(cargo run --quiet -p devpg -- bin-dir)/psql" "postgres://postgres@localhost/chirpy?host=$PWD/.data/postgres" "$@"
 
 # Stop the dev PostgreSQL cluster if it is running and delete .data/ (all dev data)
 clean-db:
@@ -71,6 +76,7 @@ e2e:
     if [ ! -f e2e/node_modules/.package-lock.json ] || [ e2e/package-lock.json -nt e2e/node_modules/.package-lock.json ]; then
         npm ci --prefix e2e --no-audit --no-fund --loglevel=error
     fi
-    cargo build --quiet
-    # Built once here, so that every test file runs this same binary.
+    # Built once here (unless CHIRPY_BIN_DIR names prebuilt binaries), so that every test file
+    # runs this same binary.
+    if [ -z "${CHIRPY_BIN_DIR:-}" ]; then cargo build --quiet; fi
     CHIRPY_E2E_SKIP_BUILD=1 npm test --prefix e2e

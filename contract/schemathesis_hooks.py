@@ -13,7 +13,7 @@ import uuid
 import requests
 import schemathesis
 
-BASE_URL = os.environ["CHIRPY_BASE_URL"]
+BASE_URL = os.environ["CHIRPY_URL"]
 POLKA_KEY = os.environ["CHIRPY_POLKA_KEY"]
 
 

@@ -1,5 +1,5 @@
--- Prepended by bench/bench.py to every wrk script of `just bench`: reading a data file,
--- a per-thread random seed, and the report, one JSON line that bench.py parses.
+-- Prepended by bench/loadgen.py to every wrk script of `just bench`: reading a data file,
+-- a per-thread random seed, and the report, one JSON line that loadgen.py parses.
 
 local thread_count = 0
 function setup(thread)

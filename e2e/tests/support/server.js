@@ -1,28 +1,39 @@
-// A live Chirpy server for the browser tests: the debug binary, run in a fresh temp dir so
-// that it creates its own PostgreSQL cluster under <tmp>/.data/postgres (no DATABASE_URL),
-// and serves the source tree's static/ (the temp dir has none: see static_dir() in
-// src/startup.rs). Stopped with SIGTERM, which also stops its cluster, then deleted.
+// A live Chirpy server for the browser tests: `chirpy serve --throwaway-db`, in a fresh temp
+// dir, on a private PostgreSQL it deletes when it exits, found through the JSON line it writes
+// to --ready-file once it serves. It serves the source tree's static/ (the temp dir has none:
+// see static_dir() in src/startup.rs). Stopped with SIGTERM, which also stops its cluster.
+// The binary comes from CHIRPY_BIN_DIR when set; otherwise target/debug, built here.
 
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-const BINARY = join(REPO, 'target/debug/chirpy');
+const BIN_DIR = process.env.CHIRPY_BIN_DIR || join(REPO, 'target/debug');
 const START_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 20_000;
+// .env.example names every variable the server's configuration reads: set, commented out, or
+// (an alias such as DB_URL) in backticks in the prose. Each is set empty for the server, which
+// counts as unset and beats any .env, so nothing from the caller's shell leaks in.
+const SERVER_VARIABLES = [
+  ...new Set(
+    [...readFileSync(join(REPO, '.env.example'), 'utf8').matchAll(/^#?\s*([A-Z][A-Z0-9_]*)=|`([A-Z][A-Z0-9_]*)`/gm)]
+      .map((m) => m[1] ?? m[2]),
+  ),
+];
 
 let built = false;
 
 /**
- * `cargo build`, once per test file (it waits for cargo's lock if another build runs);
- * `just e2e` builds before the tests and sets CHIRPY_E2E_SKIP_BUILD=1.
+ * `cargo build`, once per test file (it waits for cargo's lock if another build runs), unless
+ * CHIRPY_BIN_DIR names prebuilt binaries or `just e2e` has built them (CHIRPY_E2E_SKIP_BUILD=1).
  */
 function build() {
-  if (built || process.env.CHIRPY_E2E_SKIP_BUILD === '1') return;
+  if (built || process.env.CHIRPY_BIN_DIR || process.env.CHIRPY_E2E_SKIP_BUILD === '1') return;
   const result = spawnSync('cargo', ['build', '--quiet', '--bin', 'chirpy'], { cwd: REPO, stdio: 'inherit' });
   if (result.status !== 0) throw new Error(`cargo build failed (exit ${result.status ?? result.signal})`);
   built = true;
@@ -30,26 +41,18 @@ function build() {
 
 /**
  * Starts a server; `env` adds variables (say, ACCESS_TOKEN_TTL). Resolves to
- * `{ url, stop(), log() }` once GET /api/healthz answers OK.
+ * `{ url, stop(), log() }` once it serves.
  */
 export async function startServer({ env = {} } = {}) {
   build();
   const dir = await mkdtemp(join(tmpdir(), 'chirpy-e2e-'));
-  // As root the cluster runs as `postgres`, which must be able to reach the directory.
-  await chmod(dir, 0o755);
-
-  const child = spawn(BINARY, [], {
+  const readyFile = join(dir, 'ready.json');
+  const child = spawn(join(BIN_DIR, 'chirpy'), ['serve', '--throwaway-db', '--ready-file', readyFile], {
     cwd: dir,
     stdio: ['ignore', 'ignore', 'pipe'],
     env: {
       ...process.env,
-      // Empty counts as unset, and beats any .env: the embedded database, dev secrets.
-      DATABASE_URL: '',
-      DB_URL: '',
-      JWT_SECRET: '',
-      TOKEN_STRING: '',
-      POLKA_KEY: '',
-      PLATFORM: 'dev',
+      ...Object.fromEntries(SERVER_VARIABLES.map((name) => [name, ''])),
       HOST: '127.0.0.1',
       PORT: '0',
       RUST_LOG: 'info',
@@ -59,22 +62,16 @@ export async function startServer({ env = {} } = {}) {
   });
 
   let output = '';
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (chunk) => {
+    output += chunk;
+  });
   let exited = null;
   const exit = new Promise((resolveExit) => {
     child.on('exit', (code, signal) => {
       exited = { code, signal };
       resolveExit(exited);
     });
-  });
-  const address = new Promise((resolveAddress, reject) => {
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (chunk) => {
-      output += chunk;
-      const match = output.match(/listening on (http:\/\/[^\s]+)/);
-      if (match) resolveAddress(match[1]);
-    });
-    exit.then(({ code, signal }) =>
-      reject(new Error(`chirpy exited (${code ?? signal}) before listening:\n${output}`)));
   });
 
   async function stop() {
@@ -89,37 +86,30 @@ export async function startServer({ env = {} } = {}) {
   }
 
   try {
-    const url = await withTimeout(address, START_TIMEOUT_MS, () => `chirpy did not start:\n${output}`);
-    await waitHealthy(url);
-    return { url, stop, log: () => output };
+    const ready = await waitReady(readyFile, () => exited, () => output);
+    assert.equal(ready.pid, child.pid, `the ready file names pid ${ready.pid}, not the server's ${child.pid}`);
+    return { url: ready.url, stop, log: () => output };
   } catch (error) {
     await stop();
     throw error;
   }
 }
 
-async function waitHealthy(url) {
+/** The ready file's JSON, once the server has written it; fails if the server exits first. */
+async function waitReady(path, exited, output) {
   const deadline = Date.now() + START_TIMEOUT_MS;
   for (;;) {
     try {
-      const response = await fetch(`${url}/api/healthz`);
-      if (response.ok && (await response.text()) === 'OK') return;
-    } catch {
-      // Not accepting connections yet.
+      // The server writes the file whole (renamed into place), so present means complete.
+      return JSON.parse(await readFile(path, 'utf8'));
+    } catch (error) {
+      if (error.code !== 'ENOENT') throw error;
     }
-    if (Date.now() > deadline) throw new Error(`${url}/api/healthz never answered OK`);
-    await new Promise((r) => setTimeout(r, 100));
+    const exit = exited();
+    if (exit) throw new Error(`chirpy exited (${exit.code ?? exit.signal}) before it was ready:\n${output()}`);
+    if (Date.now() > deadline) throw new Error(`chirpy was not ready in ${START_TIMEOUT_MS} ms:\n${output()}`);
+    await new Promise((r) => setTimeout(r, 50));
   }
-}
-
-function withTimeout(promise, ms, message) {
-  let timer;
-  return Promise.race([
-    promise,
-    new Promise((_, reject) => {
-      timer = setTimeout(() => reject(new Error(message())), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
 }
 
 /** Stops `server` (if it started) and fails the suite unless it exited 0 on SIGTERM. */

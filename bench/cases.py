@@ -1,0 +1,233 @@
+"""The cases, in order, on one cluster and one server: seeding as the table grows, each
+measured next to its ceiling. `Bench.run` returns what the report needs."""
+
+from __future__ import annotations
+
+import http.client
+import re
+import statistics
+import threading
+import time
+from pathlib import Path
+
+from chirpy_harness.errors import HarnessError
+from chirpy_harness.launcher import Cluster, Server, free_port, start_cluster, start_server
+from chirpy_harness.procstat import machine_busy_seconds, rss_bytes
+
+import queries
+import seed
+from loadgen import LoadGen, Result, run_pinned
+
+TOKEN_USERS = 16  # users logged in for the POST /api/chirps case
+# A case during which other processes kept more than this many cores busy is flagged as noisy.
+NOISY_OTHER_CORES = 0.25
+# devpg's throwaway clusters trade durability for speed; the bench measures PostgreSQL as it
+# is deployed, so an insert waits for its WAL flush, for the server and pgbench alike.
+DURABLE = ["fsync=on", "synchronous_commit=on", "full_page_writes=on"]
+
+
+def log(message: str) -> None:
+    print(f"::: bench: {message}", flush=True)
+
+
+class Bench:
+    def __init__(self, args, tmp: Path, bin_dir: Path, cpus: tuple[list[int], list[int]] | None):
+        self.args = args
+        self.tmp = tmp
+        self.bin_dir = bin_dir
+        self.load_cpus, self.server_cpus = cpus or (None, None)
+        self.cluster: Cluster | None = None
+        self.server: Server | None = None
+
+    def stop(self) -> None:
+        """Stops whatever still runs (after a failure); the cluster goes with devpg."""
+        for child in (self.server, self.cluster):
+            if child is not None:
+                child.stop()
+
+    def run(self) -> dict:
+        a = self.args
+        log("starting PostgreSQL (devpg run) and the server on it")
+        self.cluster = start_cluster(self.bin_dir, settings=DURABLE, cpus=self.server_cpus, run_dir=self.tmp)
+        seed.Psql(self.cluster.bin_dir, self.cluster.url).run("create database chirpy")
+        database_url = self.cluster.database_url("chirpy")
+        self.server = start_server(self.bin_dir, env={"DATABASE_URL": database_url, "PLATFORM": "dev"},
+                                   throwaway_db=False, cpus=self.server_cpus, run_dir=self.tmp)
+        server, base = self.server, self.server.url
+        psql = seed.Psql(self.cluster.bin_dir, database_url)
+        load = LoadGen(a, self.tmp, self.load_cpus, server.pid, self.cluster.postmaster_pid, base,
+                       self.cluster.bin_dir, database_url)
+        data = {"cases": load.results, "sizes": a.sizes, "pinned": bool(self.server_cpus)}
+        log(f"server at {base}; PostgreSQL at {database_url}")
+
+        # 7a. Idle RSS: after start-up, before any request.
+        time.sleep(1.0)
+        data["idle_rss"] = rss_bytes(server.pid)
+
+        log("1. GET /api/healthz")
+        load.wrk("healthz", "/api/healthz", [])
+
+        log(f"seeding {seed.N_AUTHORS} users (one Argon2id hash from a sign-up, copied)")
+        seed.seed_users(base, psql, self.tmp)
+
+        # 3. The list, as the table grows, next to pgbench's list query at the smallest size.
+        have = 0
+        for i, size in enumerate(a.sizes):
+            log(f"seeding chirps up to {size:,}")
+            seed.seed_chirps(psql, have, size)
+            have = size
+            conns = a.connections if i == 0 else a.list_connections
+            data[f"list_bytes_{size}"] = seed.check_list(base, size)
+            log(f"3. GET /api/chirps over {size:,} chirps ({conns} connections)")
+            load.wrk(f"list_{size}", "/api/chirps", [], connections=conns, timeout_s=60)
+            if i == 0:
+                log(f"3. pgbench: the list query over {size:,} chirps")
+                load.pgbench(f"pg_list_{size}", queries.list_chirps(size))
+        n_chirps = have
+        (self.tmp / "ids.txt").write_text(psql.run("select id from chirps"))
+
+        log(f"4. GET /api/chirps?author_id=...&sort=desc over {n_chirps:,} chirps")
+        load.wrk("list_author", "/api/chirps", ["list_author.lua"], [str(self.tmp / "authors.txt")])
+
+        log("2. GET /api/chirps/{id}, random ids")
+        load.wrk("get_chirp", "/api/chirps/", ["get_chirp.lua"], [str(self.tmp / "ids.txt")])
+        log("2. pgbench: the same select by id")
+        load.pgbench("pg_get_chirp", queries.get_chirp(n_chirps))
+
+        log(f"logging in {TOKEN_USERS} users for the POST case")
+        (self.tmp / "tokens.txt").write_text("\n".join(seed.log_in(base, TOKEN_USERS)) + "\n")
+        psql.run("checkpoint")
+        log("5. POST /api/chirps")
+        load.wrk("post_chirp", "/api/chirps", ["post_chirp.lua"], [str(self.tmp / "tokens.txt")])
+        psql.run("checkpoint")
+        log("5. pgbench: the same insert")
+        load.pgbench("pg_insert", queries.insert_chirp())
+
+        data["hash"] = self.login_storm(load)
+
+        data["busy_rss"] = rss_bytes(server.pid)
+        data["log_errors"] = server.errors_in_log()
+        log("stopping the server (SIGTERM)")
+        data["exit_code"] = server.stop()
+        if data["exit_code"] != 0:
+            raise HarnessError(f"the server exited with {data['exit_code']}:\n{server.log_tail()}")
+
+        data["ready"] = self.time_ready(database_url)
+        code = self.cluster.stop()
+        if code != 0:
+            raise HarnessError(f"devpg exited with {code}:\n{self.cluster.log_tail()}")
+        return data
+
+    def login_storm(self, load: LoadGen) -> dict:
+        """6. Login: the Argon2 ceiling, the paced reader at rest, then during the storm. hash-cost
+        runs before and after the storm (the CPU's speed drifts on a shared VM); the ceiling is
+        the mean of the two."""
+        a = self.args
+        hash_before = self.hash_cost()
+        reader = dict(
+            path="/api/chirps/",
+            scripts=["get_chirp.lua", "paced.lua"],
+            script_args=[str(self.tmp / "ids.txt"), str(a.reader_pause_ms)],
+            connections=a.reader_connections,
+            threads=1,
+        )
+        log(f"6. paced reader at rest ({a.reader_connections} connections, {a.reader_pause_ms} ms pause)")
+        load.wrk("reader_rest", seconds=max(1, a.storm_seconds - 2), **reader)
+        log(f"6. POST /api/login storm ({a.connections} connections) with the paced reader alongside")
+        storm: dict[str, Result] = {}
+        errors: list[BaseException] = []
+
+        def read_during_storm() -> None:
+            try:
+                time.sleep(1.0)  # start inside the storm
+                storm["reader"] = load.wrk("reader_storm", seconds=max(1, a.storm_seconds - 2), warmup=False,
+                                           record=False, **reader)
+            except BaseException as exc:  # noqa: BLE001 - re-raised below
+                errors.append(exc)
+
+        thread = threading.Thread(target=read_during_storm)
+        thread.start()
+        load.wrk("login", "/api/login", ["login.lua"], [str(self.tmp / "emails.txt"), seed.PASSWORD],
+                 seconds=a.storm_seconds, timeout_s=30, warmup=False)
+        thread.join()
+        if errors:
+            raise errors[0]
+        # The server's and PostgreSQL's CPU in that window is mostly the logins'.
+        storm["reader"].cpu_server_us = storm["reader"].cpu_db_us = storm["reader"].other_cpu = float("nan")
+        load.results["reader_storm"] = storm["reader"]
+        hash_after = self.hash_cost()
+        spread = max(hash_before["ms"], hash_after["ms"]) / min(hash_before["ms"], hash_after["ms"])
+        return {
+            # Two runs more than 25% apart: the CPU's speed changed under us; count it as noise.
+            "other": max(hash_before["other"], hash_after["other"], NOISY_OTHER_CORES + 0.01 if spread > 1.25 else 0.0),
+            "runs": [hash_before, hash_after],
+            "cores": hash_before["cores"],
+            "ms": (hash_before["ms"] + hash_after["ms"]) / 2,
+            "ceiling": hash_before["cores"] * 2000 / (hash_before["ms"] + hash_after["ms"]),
+        }
+
+    def hash_cost(self) -> dict:
+        """hash-cost, pinned like the server: the Argon2id ceiling on the server's cores."""
+        log(f"6. hash-cost {self.args.hashes}")
+        busy0, wall0 = machine_busy_seconds(), time.monotonic()
+        code, out, err, cpu = run_pinned([str(self.bin_dir / "hash-cost"), str(self.args.hashes)], self.server_cpus)
+        if code != 0:
+            raise HarnessError(f"hash-cost failed: {out}{err}")
+        busy, wall = machine_busy_seconds() - busy0, time.monotonic() - wall0
+        m = re.search(r"([0-9.]+) ms per hash on one core; ceiling ([0-9.]+) logins/s on (\d+) cores", out)
+        if not m:
+            raise HarnessError(f"cannot read hash-cost's output: {out}")
+        return {
+            "line": out.strip(),
+            "ms": float(m.group(1)),
+            "ceiling": float(m.group(2)),
+            "cores": int(m.group(3)),
+            "other": max(0.0, busy - cpu) / wall if wall else 0.0,
+        }
+
+    def time_ready(self, database_url: str) -> dict:
+        """7b. Process start -> first 200 from /api/healthz, with the database already up and
+        DATABASE_URL pointing at it, as a deployment runs."""
+        log(f"7. start-up time with the database up, {self.args.ready_runs} runs")
+        times, idle = [], []
+        for i in range(self.args.ready_runs):
+            # A port chosen here, so that /api/healthz can be polled before the ready file exists.
+            port = free_port()
+            started = time.perf_counter()
+            server = start_server(self.bin_dir, env={"DATABASE_URL": database_url, "PLATFORM": "dev",
+                                                     "PORT": str(port)},
+                                  throwaway_db=False, cpus=self.server_cpus, run_dir=self.tmp, name=f"ready-{i}",
+                                  wait=False)
+            try:
+                times.append(poll_healthz(port, started, server))
+                server.wait_ready()
+                time.sleep(0.5)
+                idle.append(rss_bytes(server.pid))
+            finally:
+                code = server.stop()
+            if code != 0:
+                raise HarnessError(f"server exited with {code}:\n{server.log_tail()}")
+        return {
+            "times_ms": [t * 1000 for t in times],
+            "median_ms": statistics.median(times) * 1000,
+            "idle_rss": statistics.median(idle),
+        }
+
+
+def poll_healthz(port: int, started: float, server: Server, timeout: float = 30) -> float:
+    """Polls GET /api/healthz every ~2 ms; returns seconds from `started` to the first 200."""
+    while time.perf_counter() - started < timeout:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        try:
+            conn.request("GET", "/api/healthz")
+            if conn.getresponse().status == 200:
+                return time.perf_counter() - started
+        except OSError:
+            pass
+        finally:
+            conn.close()
+        if not server.running():
+            code = server.proc.returncode
+            raise HarnessError(f"the server exited with {code} before answering:\n{server.log_tail()}")
+        time.sleep(0.002)
+    raise HarnessError("no 200 from /api/healthz in time")
