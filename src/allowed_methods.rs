@@ -54,13 +54,15 @@ impl AllowedMethods {
         let wanted: Vec<&str> = segments(path).collect();
         self.routes
             .iter()
-            .find(|(pattern, _)| {
+            .filter(|(pattern, _)| {
                 pattern.len() == wanted.len()
                     && pattern.iter().zip(&wanted).all(|(p, w)| match p {
                         Segment::Literal(literal) => literal == w,
                         Segment::Parameter => true,
                     })
             })
+            // As the router does: `/api/chirps/stream` is that route, not a chirp's id.
+            .max_by_key(|(pattern, _)| pattern.iter().filter(|s| matches!(s, Segment::Literal(_))).count())
             .map(|(_, methods)| methods.as_str())
     }
 }
@@ -78,11 +80,13 @@ mod tests {
         let spec = serde_json::json!({"paths": {
             "/api/chirps": {"get": {}, "post": {}},
             "/api/chirps/{chirpID}": {"get": {}, "delete": {}},
+            "/api/chirps/stream": {"get": {}},
         }});
         let allowed = AllowedMethods::from_spec(&spec);
         assert_eq!(allowed.for_path("/api/chirps"), Some("GET, POST"));
         assert_eq!(allowed.for_path("/api/chirps/"), Some("GET, POST"));
         assert_eq!(allowed.for_path("/api/chirps/abc"), Some("DELETE, GET"));
+        assert_eq!(allowed.for_path("/api/chirps/stream"), Some("GET"));
         assert_eq!(allowed.for_path("/api/chirps/abc/def"), None);
         assert_eq!(allowed.for_path("/api/users"), None);
         assert_eq!(allowed.for_path("/app/index.html"), Some("GET, HEAD"));

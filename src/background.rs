@@ -1,5 +1,7 @@
 //! What an instance does besides answering requests: adding its visit count to the shared
-//! one every second, and deleting login-throttle windows that have ended.
+//! one every second, and deleting what has outlived its use (login-throttle windows that
+//! have ended, feed events and idempotency keys older than a day). Every instance does it;
+//! deleting what another already deleted is harmless.
 
 use std::time::Duration;
 
@@ -21,17 +23,26 @@ pub fn spawn_housekeeping(state: &AppState) {
             }
         }
     });
-    let throttle = state.login_throttle.clone();
+    let (throttle, store) = (state.login_throttle.clone(), state.store.clone());
     tokio::spawn(async move {
         let mut every = tokio::time::interval(DELETE_EXPIRED_EVERY);
         every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             every.tick().await;
-            match throttle.delete_expired().await {
-                Ok(0) => {}
-                Ok(deleted) => tracing::debug!(deleted, "deleted ended login-throttle windows"),
-                Err(err) => tracing::warn!(error = %err, "could not delete ended login-throttle windows"),
-            }
+            report("login-throttle windows", throttle.delete_expired().await);
+            report("feed events", store.delete_old_events(EVENTS_KEPT).await);
+            report("idempotency keys", store.delete_expired_idempotency_keys().await);
         }
     });
+}
+
+/// How long feed events are kept: a client resuming after longer gets what is left.
+const EVENTS_KEPT: Duration = Duration::from_secs(24 * 60 * 60);
+
+fn report(what: &str, deleted: sqlx::Result<u64>) {
+    match deleted {
+        Ok(0) => {}
+        Ok(deleted) => tracing::debug!(deleted, "deleted old {what}"),
+        Err(err) => tracing::warn!(error = %err, "could not delete old {what}"),
+    }
 }

@@ -5,47 +5,72 @@
 //! Notifications sent while the session is down are lost, so whatever relies on them is
 //! told when listening stops and when it has started again (and so must assume it missed
 //! something).
+//!
+//! The sending side, [`Announcer`], gathers this instance's posts and deletions and sends
+//! them in batches after they commit (see `store::events` for why not inside the commit).
 
 use std::{sync::Arc, time::Duration};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use sqlx::postgres::{PgListener, PgPoolOptions};
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 use uuid::Uuid;
 
 use crate::{
+    cache::ChirpCache,
+    feed::Feed,
     store::{self, Store},
     visits::Visits,
 };
 
-/// One change, as the database announced it.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(tag = "kind", rename_all = "lowercase")]
-pub enum Change {
-    /// A chirp was posted.
-    Created { id: Uuid },
-    /// A chirp was deleted.
-    Deleted { id: Uuid },
+/// What an announcement says: chirps posted and deleted (a batch of them), or a reset.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Announcement {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub created: Vec<Uuid>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub deleted: Vec<Uuid>,
     /// `/admin/reset`: every user and chirp is gone, the visit count is zero.
-    Reset,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub reset: bool,
 }
 
 /// Everything that keeps state about changes.
 #[derive(Clone)]
 pub struct Subscribers {
     pub visits: Arc<Visits>,
+    pub cache: Arc<ChirpCache>,
+    pub feed: Arc<Feed>,
 }
 
 impl Subscribers {
-    fn apply(&self, change: &Change) {
-        if let Change::Reset = change {
+    fn apply(&self, announcement: &Announcement) {
+        if announcement.reset {
             self.visits.forget_pending();
+            self.cache.empty();
         }
+        for id in &announcement.deleted {
+            self.cache.deleted(*id);
+        }
+        if !announcement.created.is_empty() {
+            self.cache.posted();
+        }
+        self.feed.wake();
     }
 
-    /// Listening stopped or started again: notifications may have been missed.
-    fn missed_some(&self) {}
+    /// Listening stopped or started again: announcements may have been missed.
+    fn listening(&self, listening: bool) {
+        if listening {
+            self.cache.trust();
+        } else {
+            self.cache.distrust();
+        }
+        self.feed.wake();
+    }
 }
+
+/// The listening session's `application_name`.
+pub const LISTENER_NAME: &str = "chirpy-listen";
 
 /// How long to wait before listening again after the session was lost.
 const RETRY_AFTER: Duration = Duration::from_millis(500);
@@ -60,15 +85,15 @@ pub fn spawn(store: Store, subscribers: Subscribers) -> Listening {
     let (listening, receiver) = watch::channel(false);
     tokio::spawn(async move {
         // A pool of one, which PgListener wants; it never holds more than this session.
-        let pool = PgPoolOptions::new()
-            .max_connections(1)
-            .connect_lazy_with(store.direct_options().clone());
+        // Named, so an operator (or a test) can tell it in pg_stat_activity.
+        let options = store.direct_options().clone().application_name(LISTENER_NAME);
+        let pool = PgPoolOptions::new().max_connections(1).connect_lazy_with(options);
         loop {
             if let Err(err) = listen(&pool, &store, &subscribers, &listening).await {
                 tracing::warn!(error = %err, "listening for other instances' changes failed; retrying");
             }
             if listening.send_replace(false) {
-                subscribers.missed_some();
+                subscribers.listening(false);
             }
             tokio::time::sleep(RETRY_AFTER).await;
         }
@@ -89,8 +114,8 @@ async fn listen(
         .fetch_one(&mut listener)
         .await?;
     listener.listen(store::CHANNEL).await?;
-    // Anything from before this point may have been missed.
-    subscribers.missed_some();
+    // Anything from before this point may have been missed: the cache starts empty.
+    subscribers.listening(true);
     listening.send_replace(true);
     tracing::info!("listening for other instances' changes");
     // A session lost without a word (a network gone quiet) would otherwise go unnoticed.
@@ -111,9 +136,78 @@ async fn listen(
         let Some(notification) = received else {
             return Err(sqlx::Error::Protocol("the listening session was lost".into()));
         };
-        match serde_json::from_str::<Change>(notification.payload()) {
-            Ok(change) => subscribers.apply(&change),
+        match serde_json::from_str::<Announcement>(notification.payload()) {
+            Ok(announcement) => subscribers.apply(&announcement),
             Err(err) => tracing::error!(error = %err, payload = notification.payload(), "an unreadable change"),
         }
+    }
+}
+
+/// Ids in one announcement at most: NOTIFY payloads must stay under 8,000 bytes.
+const MOST_PER_ANNOUNCEMENT: usize = 150;
+
+/// Tells every instance about this one's posts and deletions, in batches: whatever is
+/// waiting goes in the next NOTIFY, so a burst of posts costs a few announcements, and a
+/// post never waits for one. One that fails is logged and dropped; the other instances'
+/// feeds still read the change from the log within a second.
+#[derive(Clone)]
+pub struct Announcer {
+    queue: mpsc::UnboundedSender<Change>,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Change {
+    Created(Uuid),
+    Deleted(Uuid),
+}
+
+impl Announcer {
+    pub fn spawn(store: Store) -> Self {
+        let (queue, mut waiting) = mpsc::unbounded_channel();
+        tokio::spawn(async move {
+            let mut batch = Vec::with_capacity(MOST_PER_ANNOUNCEMENT);
+            while waiting.recv_many(&mut batch, MOST_PER_ANNOUNCEMENT).await > 0 {
+                let mut announcement = Announcement::default();
+                for change in batch.drain(..) {
+                    match change {
+                        Change::Created(id) => announcement.created.push(id),
+                        Change::Deleted(id) => announcement.deleted.push(id),
+                    }
+                }
+                let payload = serde_json::to_string(&announcement).expect("ids always serialize");
+                if let Err(err) = store.announce(&payload).await {
+                    tracing::warn!(error = %err, "could not announce posts and deletions to other instances");
+                }
+            }
+        });
+        Self { queue }
+    }
+
+    pub fn posted(&self, id: Uuid) {
+        let _ = self.queue.send(Change::Created(id));
+    }
+
+    pub fn deleted(&self, id: Uuid) {
+        let _ = self.queue.send(Change::Deleted(id));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn announcements_read_back_as_written_and_stay_small() {
+        let ids: Vec<Uuid> = (0..MOST_PER_ANNOUNCEMENT as u128).map(Uuid::from_u128).collect();
+        let full = Announcement {
+            created: ids.clone(),
+            deleted: vec![],
+            reset: false,
+        };
+        let payload = serde_json::to_string(&full).unwrap();
+        assert!(payload.len() < 8000, "{} bytes", payload.len());
+        assert_eq!(serde_json::from_str::<Announcement>(&payload).unwrap(), full);
+        let reset: Announcement = serde_json::from_str(r#"{"reset":true}"#).unwrap();
+        assert!(reset.reset && reset.created.is_empty() && reset.deleted.is_empty());
     }
 }

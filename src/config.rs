@@ -29,6 +29,15 @@ pub struct Config {
     pub hash_params: HashParams,
     pub limits: Limits,
     pub login_throttle: ThrottleSettings,
+    /// `CHIRP_CACHE_MIB` (64): the chirp cache's size; 0 turns it off.
+    pub chirp_cache_mib: u64,
+    /// `MAX_EVENT_STREAMS` (1000): live feeds open at once; more get 503.
+    pub max_event_streams: usize,
+    /// `STREAM_HEARTBEAT_SECS` (15): how often a quiet live feed gets a comment line.
+    pub stream_heartbeat: Duration,
+    /// `CORS_ALLOWED_ORIGINS`: browser origins (`https://app.example.com`) that may call
+    /// the API from their pages; none by default.
+    pub cors_allowed_origins: Vec<String>,
 }
 
 /// Bounds on what one request may cost.
@@ -113,6 +122,27 @@ const DATABASE_VARIABLES: &[&str] = &[
     "DATABASE_REPLICA_URL",
     "DATABASE_POOL_MODE",
 ];
+
+/// `CORS_ALLOWED_ORIGINS`: comma-separated origins, each a scheme, a host and maybe a
+/// port, exactly as browsers send `Origin` (no path, no trailing slash).
+fn origins(list: &str) -> Result<Vec<String>, ConfigError> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|origin| !origin.is_empty())
+        .map(|origin| {
+            let (scheme, rest) = origin.split_once("://").unwrap_or(("", origin));
+            let host_ok = !rest.is_empty() && !rest.contains(['/', '?', '#', ' ', '*']);
+            if matches!(scheme, "http" | "https") && host_ok {
+                Ok(origin.to_owned())
+            } else {
+                Err(ConfigError::Invalid {
+                    name: "CORS_ALLOWED_ORIGINS",
+                    reason: format!("{origin:?} is not an origin like https://app.example.com"),
+                })
+            }
+        })
+        .collect()
+}
 
 pub const DEV_JWT_SECRET: &str = "chirpy-dev-jwt-secret-do-not-use-in-production";
 pub const DEV_POLKA_KEY: &str = "chirpy-dev-polka-key";
@@ -224,6 +254,10 @@ impl Config {
         };
         // Not in the original contract: browser tests need tokens that expire in seconds.
         let access_token_ttl = secs("ACCESS_TOKEN_TTL", 60 * 60, 1..=86_400)?;
+        let cors_allowed_origins = var("CORS_ALLOWED_ORIGINS")
+            .map(|list| origins(&list))
+            .transpose()?
+            .unwrap_or_default();
         Ok(Self {
             database,
             jwt_secret,
@@ -235,6 +269,10 @@ impl Config {
             hash_params,
             limits,
             login_throttle,
+            chirp_cache_mib: number("CHIRP_CACHE_MIB", 64, 0..=64 * 1024)?,
+            max_event_streams: number("MAX_EVENT_STREAMS", 1000, 1..=100_000)? as usize,
+            stream_heartbeat: secs("STREAM_HEARTBEAT_SECS", 15, 1..=300)?,
+            cors_allowed_origins,
         })
     }
 }
@@ -349,6 +387,36 @@ mod tests {
         assert_eq!(pooled.direct_url.unwrap().expose(), "postgres://db:5432/chirpy");
         assert_eq!(pooled.replica_url.unwrap().expose(), "postgres://replica/chirpy");
         assert_eq!(pooled.replica_max_lag, Duration::from_millis(250));
+    }
+
+    #[test]
+    fn cors_origins_are_a_checked_list() {
+        let origins = config(&[(
+            "CORS_ALLOWED_ORIGINS",
+            "https://app.example.com, http://localhost:5173,",
+        )])
+        .unwrap()
+        .cors_allowed_origins;
+        assert_eq!(origins, ["https://app.example.com", "http://localhost:5173"]);
+        assert!(config(&[]).unwrap().cors_allowed_origins.is_empty());
+        for bad in [
+            "app.example.com",
+            "https://app.example.com/",
+            "*",
+            "ftp://x",
+            "https://",
+        ] {
+            assert!(
+                matches!(
+                    config(&[("CORS_ALLOWED_ORIGINS", bad)]),
+                    Err(ConfigError::Invalid {
+                        name: "CORS_ALLOWED_ORIGINS",
+                        ..
+                    })
+                ),
+                "{bad}"
+            );
+        }
     }
 
     /// `.env.example` is where a newcomer learns the settings: it names every one.

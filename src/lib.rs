@@ -5,11 +5,13 @@ pub mod allowed_methods;
 pub mod api;
 pub mod auth;
 pub mod background;
+pub mod cache;
 pub mod changes;
 pub mod cli;
 pub mod config;
 pub mod domain;
 pub mod error;
+pub mod feed;
 pub mod middleware;
 pub mod os;
 pub mod secret;
@@ -27,7 +29,7 @@ use config::{Config, Platform};
 use devpg::Cluster;
 use sqlx::postgres::PgConnectOptions;
 use state::AppState;
-use store::{Databases, Store};
+use store::{Databases, EventKind, Store};
 
 /// Where `cargo run` keeps its database when no `DATABASE_URL` is set.
 pub const DEV_DATA_DIR: &str = ".data/postgres";
@@ -113,15 +115,20 @@ pub async fn start(config: &Config, databases: &Databases) -> Result<Instance, B
     // Fail now on a DATABASE_URL that cannot work, not on the first request.
     store.ping().await?;
     let state = AppState::new(config, store.clone()).map_err(|err| err as Box<dyn Error>)?;
-    changes::spawn(
-        store,
-        Subscribers {
-            visits: state.visits.clone(),
-        },
-    );
+    let subscribers = Subscribers {
+        visits: state.visits.clone(),
+        cache: state.cache.clone(),
+        feed: state.feed.clone(),
+    };
+    changes::spawn(store, subscribers);
+    // The log is the backstop for announcements that never arrived (a sender that died).
+    let cache = state.cache.clone();
+    state.feed.spawn_tail(move |event| match event.kind {
+        EventKind::Created => cache.posted(),
+        EventKind::Deleted => cache.deleted(event.chirp_id),
+    });
     background::spawn_housekeeping(&state);
-    let server =
-        startup::Server::bind(format!("{}:{}", config.host, config.port), state.clone(), config.limits).await?;
+    let server = startup::Server::bind(format!("{}:{}", config.host, config.port), state.clone(), config).await?;
     Ok(Instance { server, state })
 }
 
@@ -142,7 +149,13 @@ async fn serve(
         });
         devpg::write_ready_file(path, &ready).map_err(|err| format!("writing {}: {err}", path.display()))?;
     }
-    server.run_until(startup::shutdown_signal()).await?;
+    let feed = state.feed.clone();
+    let shutdown = async move {
+        startup::shutdown_signal().await;
+        // Live feeds would otherwise hold the graceful shutdown open to its end.
+        feed.close();
+    };
+    server.run_until(shutdown).await?;
     if let Err(err) = state.visits.flush().await {
         tracing::warn!(error = %err, "could not add the last visits to the shared count");
     }

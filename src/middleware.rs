@@ -1,13 +1,13 @@
 //! What every request passes through: limits on its size and time, security headers, and
 //! JSON bodies for the framework's own rejections.
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use poem::{
-    Endpoint, IntoResponse, Request, Response,
+    Endpoint, IntoResponse, Middleware, Request, Response,
     error::{ReadBodyError, SizedLimitError, StaticFileError},
-    http::{HeaderValue, StatusCode, header},
-    middleware::SetHeader,
+    http::{HeaderName, HeaderValue, Method, StatusCode, header},
+    middleware::{Cors, CorsEndpoint, SetHeader},
 };
 use poem_openapi::error::{AuthorizationError, ContentTypeError, ParsePathError, ParseRequestPayloadError};
 
@@ -128,4 +128,78 @@ pub fn web_app_headers() -> SetHeader {
         .overriding(header::CONTENT_SECURITY_POLICY, CSP)
         .overriding(header::REFERRER_POLICY, "no-referrer")
         .overriding(header::X_FRAME_OPTIONS, "DENY")
+}
+
+/// CORS for the origins in `CORS_ALLOWED_ORIGINS` only. A request from any other origin
+/// passes as if CORS did not exist: no CORS headers, so a browser keeps the answer from that
+/// page (poem's own middleware would refuse it with a 403 instead, which non-browser
+/// clients that send `Origin` would see too).
+pub struct CorsForListedOrigins {
+    origins: Vec<HeaderValue>,
+}
+
+impl CorsForListedOrigins {
+    pub fn new(origins: &[String]) -> Self {
+        let origins = origins
+            .iter()
+            .filter_map(|origin| HeaderValue::from_str(origin).ok())
+            .collect();
+        Self { origins }
+    }
+}
+
+pub struct CorsForListedOriginsEndpoint<E> {
+    origins: Vec<HeaderValue>,
+    plain: Arc<E>,
+    cors: Option<CorsEndpoint<Arc<E>>>,
+}
+
+impl<E: Endpoint> Middleware<E> for CorsForListedOrigins {
+    type Output = CorsForListedOriginsEndpoint<E>;
+
+    fn transform(&self, ep: E) -> Self::Output {
+        let plain = Arc::new(ep);
+        let cors = (!self.origins.is_empty()).then(|| {
+            Cors::new()
+                .allow_origins(self.origins.iter().cloned())
+                .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE])
+                .allow_headers([
+                    header::AUTHORIZATION,
+                    header::CONTENT_TYPE,
+                    header::IF_NONE_MATCH,
+                    HeaderName::from_static("idempotency-key"),
+                    HeaderName::from_static("last-event-id"),
+                    HeaderName::from_static("x-request-id"),
+                    HeaderName::from_static("traceparent"),
+                ])
+                .expose_headers([
+                    header::LINK,
+                    header::ETAG,
+                    header::RETRY_AFTER,
+                    HeaderName::from_static("x-request-id"),
+                ])
+                .max_age(600)
+                .transform(plain.clone())
+        });
+        CorsForListedOriginsEndpoint {
+            origins: self.origins.clone(),
+            plain,
+            cors,
+        }
+    }
+}
+
+impl<E: Endpoint> Endpoint for CorsForListedOriginsEndpoint<E> {
+    type Output = Response;
+
+    async fn call(&self, req: Request) -> poem::Result<Response> {
+        let listed = req
+            .headers()
+            .get(header::ORIGIN)
+            .is_some_and(|origin| self.origins.contains(origin));
+        match &self.cors {
+            Some(cors) if listed => cors.call(req).await,
+            _ => self.plain.call(req).await.map(IntoResponse::into_response),
+        }
+    }
 }

@@ -21,8 +21,8 @@ use tokio::net::TcpStream;
 use crate::{
     allowed_methods::AllowedMethods,
     api,
-    config::Limits,
-    middleware::{json_errors, limit_body, limit_headers, nosniff, time_limit, web_app_headers},
+    config::{Config, Limits},
+    middleware::{CorsForListedOrigins, json_errors, limit_body, limit_headers, nosniff, time_limit, web_app_headers},
     state::AppState,
 };
 
@@ -33,7 +33,7 @@ const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Every route: the API, its spec and Swagger UI, and the web app under `/app/`.
 /// From the outside in: a log span, security headers, JSON errors, then the limits.
-pub fn app(state: AppState, limits: Limits) -> impl Endpoint {
+pub fn app(state: AppState, limits: Limits, cors_origins: &[String]) -> impl Endpoint + use<> {
     let api = api::service();
     let spec: serde_json::Value = serde_json::from_str(&api.spec()).expect("poem-openapi writes valid JSON");
     let allowed = Arc::new(AllowedMethods::from_spec(&spec));
@@ -65,6 +65,7 @@ pub fn app(state: AppState, limits: Limits) -> impl Endpoint {
             let allowed = allowed.clone();
             async move { json_errors(ep, req, &allowed).await }
         })
+        .with(CorsForListedOrigins::new(cors_origins))
         .with(nosniff())
         .data(state)
         .with(Tracing)
@@ -105,15 +106,17 @@ pub struct Server {
     acceptor: NoDelay,
     state: AppState,
     limits: Limits,
+    cors_origins: Vec<String>,
 }
 
 impl Server {
-    pub async fn bind(addr: impl Into<String>, state: AppState, limits: Limits) -> io::Result<Self> {
+    pub async fn bind(addr: impl Into<String>, state: AppState, config: &Config) -> io::Result<Self> {
         let acceptor = NoDelay(TcpListener::bind(addr.into()).into_acceptor().await?);
         Ok(Self {
             acceptor,
             state,
-            limits,
+            limits: config.limits,
+            cors_origins: config.cors_allowed_origins.clone(),
         })
     }
 
@@ -129,7 +132,11 @@ impl Server {
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send) -> io::Result<()> {
         poem::Server::new_with_acceptor(self.acceptor)
             .idle_timeout(IDLE_TIMEOUT)
-            .run_with_graceful_shutdown(app(self.state, self.limits), shutdown, Some(SHUTDOWN_GRACE))
+            .run_with_graceful_shutdown(
+                app(self.state, self.limits, &self.cors_origins),
+                shutdown,
+                Some(SHUTDOWN_GRACE),
+            )
             .await
     }
 }

@@ -1,8 +1,12 @@
 use std::sync::Arc;
 
 use crate::{
+    api,
     auth::{AccessTokens, LoginThrottle, PasswordHasher},
+    cache::ChirpCache,
+    changes::Announcer,
     config::{Config, Platform, Secret},
+    feed::Feed,
     store::Store,
     visits::Visits,
 };
@@ -18,9 +22,15 @@ pub struct AppState {
     pub platform: Platform,
     /// Requests served under `/app/`, counted with every other instance's.
     pub visits: Arc<Visits>,
+    pub cache: Arc<ChirpCache>,
+    pub feed: Arc<Feed>,
+    /// Tells the other instances what this one posted and deleted.
+    pub announcer: Announcer,
 }
 
 impl AppState {
+    /// Starts the state's own tasks too (the hashing threads, the announcer), so it needs a
+    /// runtime.
     pub fn new(config: &Config, store: Store) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
         let ttl = chrono::Duration::from_std(config.access_token_ttl).unwrap_or(chrono::Duration::MAX);
         Ok(Self {
@@ -30,6 +40,14 @@ impl AppState {
             polka_key: Arc::new(config.polka_key.clone()),
             platform: config.platform,
             visits: Arc::new(Visits::new(store.clone())),
+            cache: Arc::new(ChirpCache::new(config.chirp_cache_mib)),
+            feed: Feed::new(
+                store.clone(),
+                api::render_event,
+                config.max_event_streams,
+                config.stream_heartbeat,
+            ),
+            announcer: Announcer::spawn(store.clone()),
             store,
         })
     }

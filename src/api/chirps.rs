@@ -1,22 +1,30 @@
 //! Posting, listing, reading and deleting chirps: the wire types and the handlers. The
-//! SQL, the keyset cursor and paging are in `store::chirps`.
+//! SQL, the keyset cursor and paging are in `store::chirps`; the cache of hot chirps and
+//! pages in `cache`.
+
+use std::sync::Arc;
 
 use futures_util::StreamExt;
-use poem::web::Data;
+use poem::{Request, http::StatusCode, web::Data};
 use poem_openapi::{
     ApiResponse, Enum, Object, OpenApi,
-    param::{Path, Query},
+    param::{Header, Path, Query},
     payload::Json,
     types::Example,
 };
+use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use super::{AccessToken, ApiTags, ChirpText, JsonArray, JsonObject, Text, Timestamp};
+use super::{
+    AccessToken, ApiTags, ChirpText, JsonArray, JsonObject, Text, Timestamp,
+    conditional::{ETag, NoCache, client_has},
+};
 use crate::{
-    domain::ChirpBody,
+    cache::{Lookup, PageKey, Representation},
+    domain::{ChirpBody, IdempotencyKey},
     error::{ApiError, api_errors},
     state::AppState,
-    store::{self, ChirpDeletion, Cursor, Order},
+    store::{self, ChirpDeletion, Cursor, KeyedPost, Order},
 };
 
 #[derive(Debug, Clone, Object, serde::Serialize)]
@@ -88,7 +96,8 @@ impl From<SortOrder> for Order {
 
 #[derive(ApiResponse)]
 enum Posted {
-    /// The chirp as stored, profanity replaced.
+    /// The chirp as stored, profanity replaced. With an `Idempotency-Key` used before for
+    /// the same text: the chirp that request posted, again (nothing new is posted).
     #[oai(status = 201)]
     Created(JsonObject<Chirp>),
 }
@@ -97,7 +106,18 @@ enum Posted {
 enum Found {
     /// The chirp.
     #[oai(status = 200)]
-    Ok(JsonObject<Chirp>),
+    Ok(
+        JsonObject<Chirp>,
+        /// Send it back in `If-None-Match` to revalidate.
+        #[oai(header = "ETag")]
+        ETag,
+        /// `no-cache`: keep it, but revalidate before use (chirps can be deleted).
+        #[oai(header = "Cache-Control")]
+        NoCache,
+    ),
+    /// Your copy (the `ETag` in `If-None-Match`) is current: no body.
+    #[oai(status = 304)]
+    NotModified(#[oai(header = "ETag")] ETag, #[oai(header = "Cache-Control")] NoCache),
 }
 
 #[derive(ApiResponse)]
@@ -109,12 +129,17 @@ enum Deleted {
 
 api_errors! {
     enum PostChirpError {
-        /// Empty or over 140 characters (`Chirp is too long`), or a malformed body.
+        /// Empty or over 140 characters (`Chirp is too long`), a malformed body, or a malformed
+        /// `Idempotency-Key`.
         BadRequest = 400,
         /// Missing, invalid or expired access token.
         Unauthorized = 401,
+        /// A request with the same `Idempotency-Key` is still being handled; retry shortly.
+        Conflict = 409,
         /// The body is larger than the server accepts.
         PayloadTooLarge = 413,
+        /// The `Idempotency-Key` was used (in the last 24 hours) for a different chirp.
+        UnprocessableEntity = 422,
     }
 }
 
@@ -156,6 +181,20 @@ enum ChirpList {
         /// With `limit`, when more chirps follow: `</api/chirps?...&cursor=...>; rel="next"`.
         #[oai(header = "Link")]
         Option<String>,
+        /// Send it back in `If-None-Match` to revalidate (absent on lists too long to send in
+        /// one piece).
+        #[oai(header = "ETag")]
+        Option<ETag>,
+        /// `no-cache`: keep it, but revalidate before use.
+        #[oai(header = "Cache-Control")]
+        NoCache,
+    ),
+    /// Your copy (the `ETag` in `If-None-Match`) is current: no body.
+    #[oai(status = 304)]
+    NotModified(
+        #[oai(header = "Link")] Option<String>,
+        #[oai(header = "ETag")] ETag,
+        #[oai(header = "Cache-Control")] NoCache,
     ),
 }
 
@@ -163,6 +202,13 @@ enum ChirpList {
 const STREAM_PAGE: u32 = 1000;
 
 const CHIRP_NOT_FOUND: ApiError = ApiError::NotFound("Chirp not found");
+const IDEMPOTENCY_KEY: &str = "idempotency-key";
+
+/// A chirp's JSON and tag, as the cache keeps them.
+fn representation(chirp: store::Chirp) -> Arc<Representation> {
+    let json = serde_json::to_vec(&Chirp::from(chirp)).expect("chirps always serialize");
+    Arc::new(Representation::new(json))
+}
 
 pub struct ChirpsApi;
 
@@ -171,18 +217,65 @@ impl ChirpsApi {
     /// Post a chirp
     ///
     /// Publishes a chirp by the caller. Profane words (`kerfuffle`, `sharbert`, `fornax`, in any
-    /// letter case) are replaced by `****`.
+    /// letter case) are replaced by `****`. To retry safely, send an `Idempotency-Key`: a retry
+    /// with the same key and text gets the first response again instead of a second chirp.
     #[oai(path = "/api/chirps", method = "post", operation_id = "createChirp")]
     async fn create(
         &self,
         state: Data<&AppState>,
+        request: &Request,
         auth: AccessToken,
+        /// 1 to 255 visible ASCII characters, unique per request you mean (a UUID, say).
+        /// Remembered for your account for 24 hours.
+        #[oai(
+            name = "Idempotency-Key",
+            validator(min_length = 1, max_length = 255, pattern = r"^[\x21-\x7E]+$")
+        )]
+        _idempotency_key: Header<Option<String>>,
         body: Json<NewChirp>,
     ) -> Result<Posted, PostChirpError> {
-        let body = ChirpBody::parse(&body.body.0)?;
-        let chirp = state.store.insert_chirp(body.as_str(), auth.0).await?;
+        let text = &body.body.0;
+        let chirp = ChirpBody::parse(text)?;
+        let author = auth.0;
+        // Read raw: the parameter above only declares it, as poem-openapi takes a value
+        // that is not ASCII for no header at all, and a malformed key must be refused.
+        let key = request
+            .headers()
+            .get(IDEMPOTENCY_KEY)
+            .map(|key| IdempotencyKey::parse_bytes(key.as_bytes()));
+        let chirp = match key {
+            None => state.store.insert_chirp(chirp.as_str(), author).await?,
+            Some(key) => {
+                let key = key?;
+                let request = Sha256::digest(text.as_bytes());
+                let respond = |posted: &store::Chirp| {
+                    serde_json::to_string(&Chirp::from(posted.clone())).expect("chirps always serialize")
+                };
+                match state
+                    .store
+                    .insert_chirp_once(author, key.as_str(), &request, chirp.as_str(), respond)
+                    .await?
+                {
+                    KeyedPost::Posted(chirp) => Some(chirp),
+                    KeyedPost::Replayed(response) => {
+                        return Ok(Posted::Created(JsonObject::prerendered(response.into())));
+                    }
+                    KeyedPost::Mismatch => {
+                        let message = "This Idempotency-Key was used for a different chirp";
+                        return Err(ApiError::refused(StatusCode::UNPROCESSABLE_ENTITY, message).into());
+                    }
+                    KeyedPost::InFlight => {
+                        return Err(ApiError::Conflict("A request with this Idempotency-Key is in progress").into());
+                    }
+                    KeyedPost::NoAuthor => None,
+                }
+            }
+        };
         let chirp = chirp.ok_or(ApiError::Unauthorized("User no longer exists"))?;
-        Ok(Posted::Created(JsonObject(chirp.into())))
+        // This instance's pages show it at once; the others hear of it.
+        state.cache.posted();
+        state.announcer.posted(chirp.id);
+        Ok(Posted::Created(JsonObject::new(&Chirp::from(chirp))))
     }
 
     /// List chirps
@@ -190,7 +283,8 @@ impl ChirpsApi {
     /// All chirps, oldest first (ties broken by id), optionally by one author and newest first.
     /// With `limit`, one page: at most that many, and when more follow, a `Link` header
     /// (`<...>; rel="next"`) whose URL carries the `cursor` of the next page. The body is a
-    /// plain array either way.
+    /// plain array either way. Send the `ETag` back in `If-None-Match` to get 304 while the
+    /// list is unchanged.
     #[oai(path = "/api/chirps", method = "get", operation_id = "listChirps")]
     async fn list(
         &self,
@@ -205,6 +299,9 @@ impl ChirpsApi {
         /// Continue after the previous page: the `cursor` from its `Link` header.
         #[oai(validator(pattern = "^[0-9a-fA-F]{48}$"))]
         cursor: Query<Option<String>>,
+        /// The `ETag` of the list you have.
+        #[oai(name = "If-None-Match")]
+        if_none_match: Header<Option<String>>,
     ) -> Result<ChirpList, ListChirpsError> {
         let (author, sort) = (author_id.0, sort.0.unwrap_or_default());
         let order = Order::from(sort);
@@ -212,49 +309,79 @@ impl ChirpsApi {
             None => Cursor::start(order),
             Some(text) => Cursor::parse(text).ok_or(ApiError::BadRequest("Invalid cursor".into()))?,
         };
-        let store = &state.store;
-        let Some(limit) = limit.0 else {
-            // The first page is read before the status is sent, so an outage is a 503;
-            // the rest streams, one bounded page at a time.
-            let first = store.chirps_page(author, order, after, STREAM_PAGE).await?;
-            let chirps: Vec<Chirp> = first.chirps.into_iter().map(Chirp::from).collect();
-            let chirps = match first.next {
-                // All of it in one page: a plain body with a length.
-                None => JsonArray::from_items(&chirps),
-                Some(next) => {
-                    let rest = store
-                        .chirps_after(author, order, next, STREAM_PAGE)
-                        .map(|chirp| chirp.map(Chirp::from));
-                    JsonArray::streamed(futures_util::stream::iter(chirps.into_iter().map(Ok)).chain(rest))
-                }
-            };
-            return Ok(ChirpList::Ok(chirps, None));
-        };
-        let page = store.chirps_page(author, order, after, limit).await?;
-        let link = page.next.map(|next| {
-            let mut url = format!(
-                "/api/chirps?limit={limit}&cursor={}&sort={}",
-                next.encode(),
-                sort.as_str()
-            );
+        let link = |next: Cursor| {
+            let limit = limit.0.map_or(String::new(), |limit| format!("limit={limit}&"));
+            let mut url = format!("/api/chirps?{limit}cursor={}&sort={}", next.encode(), sort.as_str());
             if let Some(author) = author {
                 url.push_str(&format!("&author_id={author}"));
             }
             format!("<{url}>; rel=\"next\"")
-        });
-        let chirps: Vec<Chirp> = page.chirps.into_iter().map(Chirp::from).collect();
-        Ok(ChirpList::Ok(JsonArray::from_items(&chirps), link))
+        };
+        // The feed's first pages are what every client asks for: those are cached.
+        let cacheable = author.is_none() && cursor.0.is_none() && state.cache.keeps_pages();
+        let key = cacheable.then_some(PageKey { order, limit: limit.0 });
+        let cached = key.map(|key| (key, state.cache.page(key)));
+        let page = match cached {
+            Some((_, Ok(page))) => page,
+            // From the primary, which never lags: a page kept from a replica could stay stale.
+            Some((key, Err(miss))) => {
+                let page = state
+                    .store
+                    .fresh_chirps_page(order, key.limit.unwrap_or(STREAM_PAGE))
+                    .await?;
+                if key.limit.is_none() && page.next.is_some() {
+                    // The whole feed is longer than a page: it streams (below), and is not kept.
+                    return Ok(stream_all(&state, None, order, page));
+                }
+                let page = render_page(page.chirps, page.next.map(link));
+                state.cache.remember_page(miss, key, page.clone());
+                page
+            }
+            None => {
+                let page = state
+                    .store
+                    .chirps_page(author, order, after, limit.0.unwrap_or(STREAM_PAGE))
+                    .await?;
+                if limit.0.is_none() && page.next.is_some() {
+                    return Ok(stream_all(&state, author, order, page));
+                }
+                render_page(page.chirps, page.next.map(link))
+            }
+        };
+        let link = page.link.clone();
+        if client_has(if_none_match.0.as_deref(), &page.etag) {
+            return Ok(ChirpList::NotModified(link, ETag(page.etag.clone()), NoCache));
+        }
+        let body = JsonArray::prerendered(page.json.clone());
+        Ok(ChirpList::Ok(body, link, Some(ETag(page.etag.clone())), NoCache))
     }
 
     /// Get a chirp
+    ///
+    /// Send the `ETag` back in `If-None-Match` to get 304 while you have the chirp.
     #[oai(path = "/api/chirps/:chirpID", method = "get", operation_id = "getChirp")]
     async fn get(
         &self,
         state: Data<&AppState>,
         #[oai(name = "chirpID")] id: Path<Uuid>,
+        /// The `ETag` of the chirp you have.
+        #[oai(name = "If-None-Match")]
+        if_none_match: Header<Option<String>>,
     ) -> Result<Found, GetChirpError> {
-        let chirp = state.store.chirp(id.0).await?.ok_or(CHIRP_NOT_FOUND)?;
-        Ok(Found::Ok(JsonObject(chirp.into())))
+        let chirp = match state.cache.chirp(id.0) {
+            Lookup::Found(chirp) => chirp,
+            Lookup::Deleted => return Err(CHIRP_NOT_FOUND.into()),
+            Lookup::Miss(miss) => {
+                let chirp = representation(state.store.chirp(id.0).await?.ok_or(CHIRP_NOT_FOUND)?);
+                state.cache.remember_chirp(miss, id.0, chirp.clone());
+                chirp
+            }
+        };
+        let etag = ETag(chirp.etag.clone());
+        if client_has(if_none_match.0.as_deref(), &chirp.etag) {
+            return Ok(Found::NotModified(etag, NoCache));
+        }
+        Ok(Found::Ok(JsonObject::prerendered(chirp.json.clone()), etag, NoCache))
     }
 
     /// Delete a chirp
@@ -268,11 +395,37 @@ impl ChirpsApi {
         #[oai(name = "chirpID")] id: Path<Uuid>,
     ) -> Result<Deleted, DeleteChirpError> {
         match state.store.delete_chirp(id.0, auth.0).await? {
-            ChirpDeletion::Deleted => Ok(Deleted::NoContent),
+            ChirpDeletion::Deleted => {
+                // Never served here again, from now; the other instances hear of it.
+                state.cache.deleted(id.0);
+                state.announcer.deleted(id.0);
+                Ok(Deleted::NoContent)
+            }
             ChirpDeletion::NotTheAuthor => Err(ApiError::Forbidden("You can only delete your own chirps").into()),
             ChirpDeletion::NotFound => Err(CHIRP_NOT_FOUND.into()),
         }
     }
+}
+
+/// A page's JSON and tag, with its `Link` to the next page.
+fn render_page(chirps: Vec<store::Chirp>, link: Option<String>) -> Arc<Representation> {
+    let chirps: Vec<Chirp> = chirps.into_iter().map(Chirp::from).collect();
+    let json = serde_json::to_vec(&chirps).expect("chirps always serialize");
+    Arc::new(Representation::new(json).with_link(link))
+}
+
+/// The whole feed, longer than a page: the first page (read before the status is sent, so
+/// an outage is a 503), then the rest, streamed one bounded page at a time, without a tag.
+fn stream_all(state: &AppState, author: Option<Uuid>, order: Order, first: store::Page) -> ChirpList {
+    let chirps = first.chirps.into_iter().map(Chirp::from).map(Ok);
+    let rest = first.next.map(|next| {
+        state
+            .store
+            .chirps_after(author, order, next, STREAM_PAGE)
+            .map(|chirp| chirp.map(Chirp::from))
+    });
+    let streamed = futures_util::stream::iter(chirps).chain(futures_util::stream::iter(rest).flatten());
+    ChirpList::Ok(JsonArray::streamed(streamed), None, None, NoCache)
 }
 
 #[cfg(test)]

@@ -28,8 +28,31 @@ pub struct JsonArray<T> {
     items: PhantomData<fn() -> T>,
 }
 
-/// One value.
-pub struct JsonObject<T>(pub T);
+/// One value, written when built (or already written: a cached chirp).
+pub struct JsonObject<T> {
+    body: Bytes,
+    value: PhantomData<fn() -> T>,
+}
+
+impl<T: Serialize> JsonObject<T> {
+    pub fn new(value: &T) -> Self {
+        Self::prerendered(
+            serde_json::to_vec(value)
+                .expect("our response types always serialize")
+                .into(),
+        )
+    }
+}
+
+impl<T> JsonObject<T> {
+    /// JSON already written from a `T`.
+    pub fn prerendered(body: Bytes) -> Self {
+        Self {
+            body,
+            value: PhantomData,
+        }
+    }
+}
 
 impl<T: Type> Payload for JsonObject<T> {
     const CONTENT_TYPE: &'static str = CONTENT_TYPE;
@@ -43,23 +66,23 @@ impl<T: Type> Payload for JsonObject<T> {
     }
 }
 
-impl<T: Serialize + Send> IntoResponse for JsonObject<T> {
+impl<T: Send> IntoResponse for JsonObject<T> {
     fn into_response(self) -> Response {
-        let body = serde_json::to_vec(&self.0).expect("our response types always serialize");
-        Response::builder().content_type(CONTENT_TYPE).body(body)
+        Response::builder().content_type(CONTENT_TYPE).body(self.body)
+    }
+}
+
+impl<T> JsonArray<T> {
+    /// JSON already written from a `[T]` (a cached page).
+    pub fn prerendered(body: Bytes) -> Self {
+        Self {
+            body: Body::from_bytes(body),
+            items: PhantomData,
+        }
     }
 }
 
 impl<T: Serialize> JsonArray<T> {
-    /// An array already in memory (a page).
-    pub fn from_items(items: &[T]) -> Self {
-        let body = serde_json::to_vec(items).expect("our response types always serialize");
-        Self {
-            body: Body::from_vec(body),
-            items: PhantomData,
-        }
-    }
-
     /// An array written as `items` arrive. An error after the first byte can only cut the
     /// body short (the status is already sent): it is logged, and the client sees a
     /// truncated response rather than a complete-looking wrong one.

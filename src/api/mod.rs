@@ -2,9 +2,11 @@
 
 mod admin;
 mod chirps;
+mod conditional;
 mod json;
 mod schemes;
 mod sessions;
+mod stream;
 mod text;
 mod timestamp;
 mod users;
@@ -14,6 +16,7 @@ use poem_openapi::{OpenApiService, Tags};
 
 pub use json::{JsonArray, JsonObject};
 pub use schemes::{AccessToken, PolkaKey, RefreshBearer};
+pub use stream::render as render_event;
 pub use text::{ChirpText, EmailText, PasswordText, Text};
 pub use timestamp::Timestamp;
 
@@ -36,6 +39,7 @@ pub type Apis = (
     users::UsersApi,
     sessions::SessionsApi,
     chirps::ChirpsApi,
+    stream::StreamApi,
     webhooks::WebhooksApi,
     admin::AdminApi,
 );
@@ -46,6 +50,7 @@ pub fn service() -> OpenApiService<Apis, ()> {
         users::UsersApi,
         sessions::SessionsApi,
         chirps::ChirpsApi,
+        stream::StreamApi,
         webhooks::WebhooksApi,
         admin::AdminApi,
     );

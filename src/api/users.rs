@@ -84,6 +84,20 @@ api_errors! {
     }
 }
 
+#[derive(ApiResponse)]
+enum Me {
+    /// The user the access token names.
+    #[oai(status = 200)]
+    Ok(Json<User>),
+}
+
+api_errors! {
+    enum MeError {
+        /// Missing, invalid or expired access token, or its user no longer exists.
+        Unauthorized = 401,
+    }
+}
+
 api_errors! {
     enum UpdateUserError {
         /// Invalid email, empty password, or a malformed body.
@@ -114,6 +128,16 @@ impl UsersApi {
             .ok_or(EMAIL_TAKEN)?;
         tracing::info!(user_id = %user.id, "user created");
         Ok(CreatedUser::Created(Json(user.into())))
+    }
+
+    /// Who am I
+    ///
+    /// The caller's own user: who is logged in, and whether they are Chirpy Red now.
+    #[oai(path = "/api/users/me", method = "get", operation_id = "getMe")]
+    async fn me(&self, state: Data<&AppState>, auth: AccessToken) -> Result<Me, MeError> {
+        let user = state.store.user(auth.0).await?;
+        let user = user.ok_or(ApiError::Unauthorized("User no longer exists"))?;
+        Ok(Me::Ok(Json(user.into())))
     }
 
     /// Change email and password

@@ -2,10 +2,12 @@
 
 mod chirp_body;
 mod email;
+mod idempotency_key;
 mod password;
 
 pub use chirp_body::{CHIRP_MAX_CHARS, ChirpBody};
 pub use email::Email;
+pub use idempotency_key::IdempotencyKey;
 pub use password::Password;
 
 /// Why a client-supplied value was refused; the message is safe to show the client.

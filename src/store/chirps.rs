@@ -136,6 +136,12 @@ impl Store {
         page(self.primary(), author, order, after, limit).await
     }
 
+    /// The feed's first page, from the primary (whatever the replica says): what the cache
+    /// keeps, so it must not be stale.
+    pub async fn fresh_chirps_page(&self, order: Order, limit: u32) -> sqlx::Result<Page> {
+        page(self.primary(), None, order, Cursor::start(order), limit).await
+    }
+
     /// Every chirp after `after`, read `page` at a time, each on a connection held only for
     /// that page, so a slow reader never pins a connection.
     pub fn chirps_after(

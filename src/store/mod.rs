@@ -4,6 +4,8 @@
 
 mod chirps;
 mod counters;
+mod events;
+mod idempotency;
 mod replica;
 mod statements;
 mod throttle;
@@ -19,6 +21,8 @@ use sqlx::{
 };
 
 pub use chirps::{Chirp, ChirpDeletion, Cursor, Order, Page};
+pub use events::{Event, EventKind, Position};
+pub use idempotency::{KEY_LIFETIME, KeyedPost};
 use replica::Replica;
 use statements::Statements;
 pub use users::{Credentials, CredentialsUpdate, User};
@@ -183,11 +187,21 @@ impl Store {
         sqlx::query!("update counters set value = 0, updated_at = now()")
             .execute(self.on(&mut tx))
             .await?;
-        sqlx::query!("select pg_notify($1, $2)", CHANNEL, r#"{"kind":"reset"}"#)
+        sqlx::query!("select pg_notify($1, $2)", CHANNEL, r#"{"reset":true}"#)
             .execute(self.on(&mut tx))
             .await?;
         tx.commit().await?;
         Ok(deleted.rows_affected())
+    }
+}
+
+/// A `Duration` as PostgreSQL's interval (whole microseconds; anything longer than that
+/// holds is no setting anyone makes).
+fn interval(duration: Duration) -> sqlx::postgres::types::PgInterval {
+    sqlx::postgres::types::PgInterval {
+        months: 0,
+        days: 0,
+        microseconds: i64::try_from(duration.as_micros()).unwrap_or(i64::MAX),
     }
 }
 

@@ -3,17 +3,7 @@
 
 use std::time::Duration;
 
-use super::Store;
-
-/// Windows are whole microseconds in PostgreSQL's interval; a `Duration` of more than
-/// what that holds is no setting anyone makes.
-fn interval(window: Duration) -> sqlx::postgres::types::PgInterval {
-    sqlx::postgres::types::PgInterval {
-        months: 0,
-        days: 0,
-        microseconds: i64::try_from(window.as_micros()).unwrap_or(i64::MAX),
-    }
-}
+use super::{Store, interval};
 
 impl Store {
     /// Counts one attempt for `key`, unless it already has `max` in its current window:

@@ -86,6 +86,16 @@ impl Store {
         Ok(CredentialsUpdate::Updated(user))
     }
 
+    pub async fn user(&self, id: Uuid) -> sqlx::Result<Option<User>> {
+        sqlx::query_as!(
+            User,
+            "select id, created_at, updated_at, email, is_chirpy_red from users where id = $1",
+            id
+        )
+        .fetch_optional(self.primary())
+        .await
+    }
+
     /// The user whose email this is, in any letter case PostgreSQL's `lower()` folds.
     pub async fn credentials(&self, email: &str) -> sqlx::Result<Option<Credentials>> {
         let row = sqlx::query!(

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use chirpy::{
     config::Config,
+    state::AppState,
     store::{self as db, Databases, PoolSettings},
 };
 use devpg::Cluster;
@@ -58,6 +59,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     /// The test's own database, for looking behind the API.
     pub db: PgPool,
+    /// The instance's own state, for looking behind the API (its cache, say).
+    pub state: AppState,
     _database: Option<TestDatabase>,
 }
 
@@ -177,6 +180,7 @@ pub async fn spawn_app_on_databases(
     let instance = chirpy::start(&config, &databases).await.expect("starting the app");
     let addr = instance.server.local_addr().expect("a socket address");
     let db = instance.state.store.pool().clone();
+    let state = instance.state.clone();
     tokio::spawn(instance.server.run_until(std::future::pending()));
 
     let client = reqwest::Client::builder()
@@ -187,6 +191,7 @@ pub async fn spawn_app_on_databases(
         base: format!("http://{addr}"),
         client,
         db,
+        state,
         _database: None,
     }
 }

@@ -2,14 +2,18 @@
 
 mod admin;
 mod binary;
+mod cache;
 mod chirps;
+mod cors;
 mod helpers;
+mod idempotency;
 mod resilience;
 mod scale_out;
 mod security;
 mod sessions;
 mod spec;
 mod static_files;
+mod stream;
 mod throttle;
 mod users;
 mod webhooks;

@@ -85,7 +85,8 @@ async fn visits_are_counted_across_instances_and_reset_for_all() {
 }
 
 /// A "replica" that is another database: it has none of the primary's chirps, so which
-/// one answered is plain to see.
+/// one answered is plain to see. (No cache: the cached first pages are read from the
+/// primary, so they cannot stay stale.)
 async fn with_stale_replica() -> (TestApp, TestApp, TestDatabase, TestDatabase) {
     let (primary, replica) = (TestDatabase::create().await, TestDatabase::create().await);
     let replica_app = spawn_app_on(replica.options(), |_| {}).await; // migrates it
@@ -95,7 +96,7 @@ async fn with_stale_replica() -> (TestApp, TestApp, TestDatabase, TestDatabase) 
             replica: Some(replica_options),
             ..Databases::single(primary_options, pool)
         },
-        |_| {},
+        |config| config.chirp_cache_mib = 0,
     )
     .await;
     (app, replica_app, primary, replica)

@@ -248,3 +248,42 @@ async fn update_by_a_deleted_user_is_unauthorized() {
         .await;
     error_message(resp, StatusCode::UNAUTHORIZED).await;
 }
+
+#[tokio::test]
+async fn me_is_the_caller_and_follows_chirpy_red() {
+    let app = spawn_app().await;
+    let session = app.user().await;
+    let me = |token: String| app.get("/api/users/me").bearer_auth(token).send();
+    let user = json_body(me(session.token.clone()).await.unwrap(), StatusCode::OK).await;
+    assert_eq!(user["id"], session.user_id.to_string());
+    assert_eq!(user["email"], session.email);
+    assert_eq!(user["is_chirpy_red"], false);
+    assert!(user.get("password").is_none() && user.get("hashed_password").is_none());
+    let upgrade = json!({"event": "user.upgraded", "data": {"user_id": session.user_id}});
+    app.webhook(&format!("ApiKey {}", crate::helpers::POLKA_KEY), &upgrade)
+        .await;
+    let user = json_body(me(session.token.clone()).await.unwrap(), StatusCode::OK).await;
+    assert_eq!(user["is_chirpy_red"], true);
+}
+
+#[tokio::test]
+async fn me_needs_a_live_access_token_of_a_live_user() {
+    let app = spawn_app().await;
+    let session = app.user().await;
+    error_message(app.get("/api/users/me").send().await.unwrap(), StatusCode::UNAUTHORIZED).await;
+    let refresh = app
+        .get("/api/users/me")
+        .bearer_auth(&session.refresh_token)
+        .send()
+        .await
+        .unwrap();
+    error_message(refresh, StatusCode::UNAUTHORIZED).await;
+    sqlx::query("delete from users").execute(&app.db).await.unwrap();
+    let gone = app
+        .get("/api/users/me")
+        .bearer_auth(&session.token)
+        .send()
+        .await
+        .unwrap();
+    error_message(gone, StatusCode::UNAUTHORIZED).await;
+}

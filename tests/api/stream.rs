@@ -1,0 +1,207 @@
+//! `GET /api/chirps/stream`: Server-Sent Events of chirps posted and deleted.
+
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, TestDatabase, error_message, header, spawn_app_on, spawn_app_with};
+
+/// One event as the wire carries it.
+#[derive(Debug, Clone, PartialEq)]
+struct SseEvent {
+    id: String,
+    kind: String,
+    data: Value,
+}
+
+/// A reader of one stream, parsing events (and counting comment lines) as they come.
+struct Reader {
+    response: reqwest::Response,
+    buffer: String,
+    comments: usize,
+}
+
+impl Reader {
+    async fn open(app: &TestApp, query: &str, last_event_id: Option<&str>) -> Self {
+        let mut request = app.get(&format!("/api/chirps/stream{query}"));
+        if let Some(id) = last_event_id {
+            request = request.header("last-event-id", id);
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        assert!(header(&response, "content-type").starts_with("text/event-stream"));
+        Self {
+            response,
+            buffer: String::new(),
+            comments: 0,
+        }
+    }
+
+    /// The next event, or `None` if none comes within `wait` (or the stream ended).
+    async fn next(&mut self, wait: Duration) -> Option<SseEvent> {
+        let deadline = Instant::now() + wait;
+        loop {
+            while let Some(end) = self.buffer.find("\n\n") {
+                let block: String = self.buffer.drain(..end + 2).collect();
+                let (mut id, mut kind, mut data) = (String::new(), String::new(), String::new());
+                for line in block.lines() {
+                    match line.split_once(':') {
+                        Some(("", _)) => self.comments += 1,
+                        Some(("id", value)) => id = value.trim_start().to_owned(),
+                        Some(("event", value)) => kind = value.trim_start().to_owned(),
+                        Some(("data", value)) => data.push_str(value.trim_start()),
+                        _ => {}
+                    }
+                }
+                if !data.is_empty() {
+                    let data = serde_json::from_str(&data).unwrap_or_else(|err| panic!("{err}: {data}"));
+                    return Some(SseEvent { id, kind, data });
+                }
+            }
+            let left = deadline.checked_duration_since(Instant::now())?;
+            let chunk = tokio::time::timeout(left, self.response.chunk()).await.ok()?.ok()??;
+            self.buffer.push_str(std::str::from_utf8(&chunk).unwrap());
+        }
+    }
+}
+
+async fn delete(app: &TestApp, token: &str, chirp: &Value) {
+    let url = format!("/api/chirps/{}", chirp["id"].as_str().unwrap());
+    let resp = app.delete(&url).bearer_auth(token).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+}
+
+/// Posted through one instance, seen within a second on a stream from the other.
+#[tokio::test]
+async fn events_arrive_within_a_second_across_instances() {
+    let database = TestDatabase::create().await;
+    let (first, second) = (
+        spawn_app_on(database.options(), |_| {}).await,
+        spawn_app_on(database.options(), |_| {}).await,
+    );
+    let session = first.user().await;
+    let mut reader = Reader::open(&second, "", None).await;
+    let posted_at = Instant::now();
+    let chirp = first.chirp(&session, "live, kerfuffle").await;
+    let event = reader
+        .next(Duration::from_secs(1))
+        .await
+        .expect("the post within a second");
+    assert!(posted_at.elapsed() < Duration::from_secs(1));
+    assert_eq!(event.kind, "chirp.created");
+    assert_eq!(event.data, chirp, "the data is the chirp as stored");
+    assert!(!event.id.is_empty());
+
+    delete(&first, &session.token, &chirp).await;
+    let event = reader
+        .next(Duration::from_secs(1))
+        .await
+        .expect("the deletion within a second");
+    assert_eq!(event.kind, "chirp.deleted");
+    assert_eq!(event.data, json!({"id": chirp["id"]}));
+}
+
+#[tokio::test]
+async fn resuming_with_last_event_id_loses_nothing_and_repeats_nothing() {
+    let app = spawn_app_with(|_| {}).await;
+    let session = app.user().await;
+    let mut reader = Reader::open(&app, "", None).await;
+    app.chirp(&session, "seen").await;
+    let seen = reader.next(Duration::from_secs(2)).await.unwrap();
+    drop(reader);
+
+    let mut missed = Vec::new();
+    for n in 0..3 {
+        missed.push(app.chirp(&session, &format!("missed {n}")).await);
+    }
+    delete(&app, &session.token, &missed[0]).await;
+    let mut reader = Reader::open(&app, "", Some(&seen.id)).await;
+    let mut got = Vec::new();
+    while let Some(event) = reader.next(Duration::from_millis(1500)).await {
+        got.push(event);
+    }
+    let kinds: Vec<(&str, &Value)> = got.iter().map(|e| (e.kind.as_str(), &e.data["id"])).collect();
+    assert_eq!(
+        kinds,
+        [
+            ("chirp.created", &missed[0]["id"]),
+            ("chirp.created", &missed[1]["id"]),
+            ("chirp.created", &missed[2]["id"]),
+            ("chirp.deleted", &missed[0]["id"]),
+        ]
+    );
+    assert_eq!(
+        got[0].data, missed[0],
+        "a deleted chirp is still replayed as it was posted"
+    );
+    let mut ids: Vec<&str> = got.iter().map(|e| e.id.as_str()).collect();
+    ids.dedup();
+    assert_eq!(ids.len(), 4, "every event has its own id");
+
+    // And from the last of those, only what comes next.
+    let mut reader = Reader::open(&app, "", Some(&got[3].id)).await;
+    let next = app.chirp(&session, "next").await;
+    assert_eq!(reader.next(Duration::from_secs(2)).await.unwrap().data, next);
+}
+
+#[tokio::test]
+async fn a_stream_can_follow_one_author() {
+    let app = spawn_app_with(|_| {}).await;
+    let (walt, jesse) = (app.user().await, app.user().await);
+    let mut reader = Reader::open(&app, &format!("?author_id={}", jesse.user_id), None).await;
+    app.chirp(&walt, "not followed").await;
+    let followed = app.chirp(&jesse, "followed").await;
+    assert_eq!(reader.next(Duration::from_secs(2)).await.unwrap().data, followed);
+    assert_eq!(reader.next(Duration::from_millis(800)).await, None);
+}
+
+#[tokio::test]
+async fn malformed_parameters_are_400() {
+    let app = spawn_app_with(|_| {}).await;
+    let resp = app.get("/api/chirps/stream?author_id=nope").send().await.unwrap();
+    error_message(resp, StatusCode::BAD_REQUEST).await;
+    for id in ["nope", "1-", "-1-2"] {
+        let resp = app
+            .get("/api/chirps/stream")
+            .header("last-event-id", id)
+            .send()
+            .await
+            .unwrap();
+        error_message(resp, StatusCode::BAD_REQUEST).await;
+    }
+}
+
+/// A client that goes away is noticed at the next write at the latest (a heartbeat, every
+/// second here), and its place freed.
+#[tokio::test]
+async fn past_the_cap_a_stream_is_503_and_a_closed_one_frees_its_place() {
+    let app = spawn_app_with(|config| {
+        config.max_event_streams = 2;
+        config.stream_heartbeat = Duration::from_secs(1);
+    })
+    .await;
+    let first = Reader::open(&app, "", None).await;
+    let _second = Reader::open(&app, "", None).await;
+    let resp = app.get("/api/chirps/stream").send().await.unwrap();
+    assert_eq!(header(&resp, "retry-after"), "1");
+    error_message(resp, StatusCode::SERVICE_UNAVAILABLE).await;
+    drop(first);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let resp = app.get("/api/chirps/stream").send().await.unwrap();
+        if resp.status() == StatusCode::OK {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the closed stream's place was not freed");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_quiet_stream_gets_heartbeats() {
+    let app = spawn_app_with(|config| config.stream_heartbeat = Duration::from_secs(1)).await;
+    let mut reader = Reader::open(&app, "", None).await;
+    assert_eq!(reader.next(Duration::from_millis(2500)).await, None);
+    assert!(reader.comments >= 2, "{} comment lines in 2.5 s", reader.comments);
+}
