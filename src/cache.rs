@@ -10,9 +10,10 @@
 //! miss carries the generation it was seen in.
 
 use std::{
+    collections::{HashSet, VecDeque},
     hash::{Hash, Hasher},
     sync::{
-        Arc,
+        Arc, Mutex,
         atomic::{AtomicBool, AtomicU64, Ordering},
     },
 };
@@ -97,11 +98,16 @@ pub struct ChirpCache {
     chirps_generation: AtomicU64,
     /// Bumped by everything that evicts pages (any post or deletion, emptying).
     pages_generation: AtomicU64,
+    /// The ids of the latest changes heard, oldest first, and as a set.
+    heard: Mutex<(VecDeque<Uuid>, HashSet<Uuid>)>,
     pub stats: Arc<CacheStats>,
 }
 
 /// Pages get this share of the budget: a few are all that is ever hot.
 const PAGES_SHARE: u64 = 4;
+/// Changes kept in mind, so the log's copy of a change already heard is not applied again:
+/// far more than the log's reader ever lags behind.
+const REMEMBERED_CHANGES: usize = 8192;
 /// What an entry costs beyond its JSON: key, tag, bookkeeping.
 const ENTRY_OVERHEAD: u64 = 96;
 
@@ -118,6 +124,7 @@ impl ChirpCache {
             trusted: AtomicBool::new(false),
             chirps_generation: AtomicU64::new(0),
             pages_generation: AtomicU64::new(0),
+            heard: Mutex::default(),
             stats,
         }
     }
@@ -222,21 +229,67 @@ impl ChirpCache {
         }
     }
 
-    /// A chirp was posted: every page may be missing it.
-    pub fn posted(&self) {
+    /// A chirp was posted, as announced (or by this instance): applied now, and kept in
+    /// mind so that the same change read again from the log is not applied twice.
+    pub fn posted(&self, id: Uuid) {
+        self.heard(id);
+        self.pages_changed();
+    }
+
+    /// A chirp was deleted, as announced (or by this instance).
+    pub fn deleted(&self, id: Uuid) {
+        self.heard(id);
+        self.forget(id);
+    }
+
+    /// A change read from the log: applied unless it was heard already (the log is the
+    /// backstop for announcements that never came, such as from an instance that died).
+    pub fn logged(&self, id: Uuid, deleted: bool) {
+        if self.was_heard(id) {
+            return;
+        }
+        if deleted {
+            self.forget(id);
+        } else {
+            self.pages_changed();
+        }
+    }
+
+    fn heard(&self, id: Uuid) {
+        let mut heard = self.heard.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if heard.1.insert(id) {
+            heard.0.push_back(id);
+            if heard.0.len() > REMEMBERED_CHANGES
+                && let Some(oldest) = heard.0.pop_front()
+            {
+                heard.1.remove(&oldest);
+            }
+        }
+    }
+
+    fn was_heard(&self, id: Uuid) -> bool {
+        self.heard
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .1
+            .contains(&id)
+    }
+
+    /// Every page may be missing a new chirp.
+    fn pages_changed(&self) {
         self.pages_generation.fetch_add(1, Ordering::AcqRel);
         if let Some(pages) = &self.pages {
             pages.clear();
         }
     }
 
-    /// A chirp was deleted: it and every page that may hold it go.
-    pub fn deleted(&self, id: Uuid) {
+    /// A deleted chirp and every page that may hold it go.
+    fn forget(&self, id: Uuid) {
         self.chirps_generation.fetch_add(1, Ordering::AcqRel);
         if let Some(chirps) = &self.chirps {
             chirps.insert(id, Known::Deleted);
         }
-        self.posted();
+        self.pages_changed();
     }
 
     /// Everything goes (`/admin/reset`, or changes that may have been missed).
@@ -245,7 +298,7 @@ impl ChirpCache {
         if let Some(chirps) = &self.chirps {
             chirps.clear();
         }
-        self.posted();
+        self.pages_changed();
     }
 
     /// Bytes held, as the cache weighs them.
@@ -352,6 +405,31 @@ mod tests {
     }
 
     #[test]
+    fn the_log_backs_up_what_was_not_announced_and_nothing_else() {
+        let cache = trusted(1);
+        let key = PageKey {
+            order: Order::Desc,
+            limit: None,
+        };
+        let page = |cache: &ChirpCache| {
+            let seen = cache.page(key).unwrap_err();
+            cache.remember_page(seen, key, representation("[]"));
+        };
+        page(&cache);
+        cache.posted(Uuid::from_u128(10));
+        assert!(cache.page(key).is_err(), "an announced post empties the pages");
+        page(&cache);
+        cache.logged(Uuid::from_u128(10), false);
+        assert!(cache.page(key).is_ok(), "its copy in the log changes nothing more");
+        cache.logged(Uuid::from_u128(11), false);
+        assert!(cache.page(key).is_err(), "a post only the log tells of counts");
+        let id = Uuid::from_u128(12);
+        cache.remember_chirp(miss(&cache, id), id, representation("x"));
+        cache.logged(id, true);
+        assert!(matches!(cache.chirp(id), Lookup::Deleted));
+    }
+
+    #[test]
     fn a_read_from_before_a_deletion_is_not_kept() {
         let cache = trusted(1);
         let id = Uuid::from_u128(2);
@@ -361,7 +439,7 @@ mod tests {
         assert!(matches!(cache.chirp(id), Lookup::Deleted), "the deletion wins");
         let other = Uuid::from_u128(3);
         let seen = miss(&cache, other);
-        cache.posted();
+        cache.posted(Uuid::from_u128(30));
         cache.remember_chirp(seen, other, representation("a post changes no chirp"));
         assert!(found(&cache, other).is_some());
         let key = PageKey {
@@ -369,7 +447,7 @@ mod tests {
             limit: None,
         };
         let seen = cache.page(key).unwrap_err();
-        cache.posted();
+        cache.posted(Uuid::from_u128(31));
         cache.remember_page(seen, key, representation("[a page read before a post]"));
         assert!(cache.page(key).is_err());
     }
@@ -386,7 +464,7 @@ mod tests {
         let id = Uuid::from_u128(4);
         cache.remember_chirp(miss(&cache, id), id, representation("chirp"));
         assert!(cache.page(key).is_ok());
-        cache.posted();
+        cache.posted(Uuid::from_u128(32));
         assert!(cache.page(key).is_err());
         assert!(found(&cache, id).is_some());
     }

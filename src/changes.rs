@@ -52,8 +52,8 @@ impl Subscribers {
         for id in &announcement.deleted {
             self.cache.deleted(*id);
         }
-        if !announcement.created.is_empty() {
-            self.cache.posted();
+        for id in &announcement.created {
+            self.cache.posted(*id);
         }
         self.feed.wake();
     }

@@ -38,6 +38,9 @@ pub struct Config {
     /// `CORS_ALLOWED_ORIGINS`: browser origins (`https://app.example.com`) that may call
     /// the API from their pages; none by default.
     pub cors_allowed_origins: Vec<String>,
+    /// `STATIC_DIR`: serve the web app from this directory instead of the copy built into
+    /// the binary (for working on it without rebuilding).
+    pub static_dir: Option<std::path::PathBuf>,
 }
 
 /// Bounds on what one request may cost.
@@ -49,6 +52,14 @@ pub struct Limits {
     pub max_header_bytes: usize,
     /// `REQUEST_TIMEOUT_SECS` (30): a request still running then gets 503.
     pub request_timeout: Duration,
+    /// `HEADER_TIMEOUT_SECS` (30): how long a connection may take to send a request's
+    /// headers (a new one's first byte, or a kept-alive one's next request, included).
+    pub header_timeout: Duration,
+    /// `WRITE_TIMEOUT_SECS` (30): how long a response may wait for a client that reads
+    /// nothing before the connection is closed.
+    pub write_timeout: Duration,
+    /// `MAX_CONNECTIONS` (0: as many as the open-file limit leaves room for).
+    pub max_connections: usize,
 }
 
 /// Where the database is and how to reach it.
@@ -74,6 +85,12 @@ pub enum ConfigError {
     Missing(&'static str),
     #[error("{name} is invalid: {reason}")]
     Invalid { name: &'static str, reason: String },
+    #[error(
+        "refusing to serve PLATFORM=dev on HOST={0}: the network could reach /admin/reset and the published \
+         dev secrets. Set PLATFORM=prod with JWT_SECRET and POLKA_KEY, or HOST=127.0.0.1, or \
+         ALLOW_DEV_ON_NETWORK=true to accept that"
+    )]
+    DevOnNetwork(String),
 }
 
 /// Adds the variables of `.env`, if there is one, to the environment; variables already
@@ -122,6 +139,16 @@ const DATABASE_VARIABLES: &[&str] = &[
     "DATABASE_REPLICA_URL",
     "DATABASE_POOL_MODE",
 ];
+
+/// Whether `host` can only be reached from this machine.
+fn is_loopback(host: &str) -> bool {
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
 
 /// `CORS_ALLOWED_ORIGINS`: comma-separated origins, each a scheme, a host and maybe a
 /// port, exactly as browsers send `Origin` (no path, no trailing slash).
@@ -209,6 +236,9 @@ impl Config {
             max_body_bytes: number("MAX_BODY_BYTES", 64 * 1024, 1..=16 * 1024 * 1024)? as usize,
             max_header_bytes: number("MAX_HEADER_BYTES", 16 * 1024, 1024..=1024 * 1024)? as usize,
             request_timeout: secs("REQUEST_TIMEOUT_SECS", 30, 1..=3600)?,
+            header_timeout: secs("HEADER_TIMEOUT_SECS", 30, 1..=300)?,
+            write_timeout: secs("WRITE_TIMEOUT_SECS", 30, 1..=3600)?,
+            max_connections: number("MAX_CONNECTIONS", 0, 0..=10_000_000)? as usize,
         };
         let mode = match var("DATABASE_POOL_MODE").as_deref() {
             None | Some("session") => PoolMode::Session,
@@ -258,12 +288,16 @@ impl Config {
             .map(|list| origins(&list))
             .transpose()?
             .unwrap_or_default();
+        let host = var("HOST").unwrap_or_else(|| "127.0.0.1".to_owned());
+        if platform == Platform::Dev && !is_loopback(&host) && var("ALLOW_DEV_ON_NETWORK").as_deref() != Some("true") {
+            return Err(ConfigError::DevOnNetwork(host));
+        }
         Ok(Self {
             database,
             jwt_secret,
             polka_key,
             platform,
-            host: var("HOST").unwrap_or_else(|| "127.0.0.1".to_owned()),
+            host,
             port,
             access_token_ttl,
             hash_params,
@@ -273,6 +307,7 @@ impl Config {
             max_event_streams: number("MAX_EVENT_STREAMS", 1000, 1..=100_000)? as usize,
             stream_heartbeat: secs("STREAM_HEARTBEAT_SECS", 15, 1..=300)?,
             cors_allowed_origins,
+            static_dir: var("STATIC_DIR").map(Into::into),
         })
     }
 }
@@ -416,6 +451,28 @@ mod tests {
                 ),
                 "{bad}"
             );
+        }
+    }
+
+    #[test]
+    fn dev_defaults_never_face_a_network_unless_asked() {
+        for host in ["0.0.0.0", "::", "192.168.1.10", "chirpy.example.com"] {
+            assert_eq!(
+                config(&[("HOST", host)]).unwrap_err(),
+                ConfigError::DevOnNetwork(host.to_owned()),
+                "{host}"
+            );
+            assert!(config(&[("HOST", host), ("ALLOW_DEV_ON_NETWORK", "true")]).is_ok());
+            let prod = [
+                ("HOST", host),
+                ("PLATFORM", "prod"),
+                ("JWT_SECRET", "s"),
+                ("POLKA_KEY", "k"),
+            ];
+            assert!(config(&prod).is_ok(), "{host} in prod");
+        }
+        for host in ["127.0.0.1", "127.0.0.2", "::1", "[::1]", "localhost"] {
+            assert!(config(&[("HOST", host)]).is_ok(), "{host}");
         }
     }
 

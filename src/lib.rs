@@ -1,7 +1,6 @@
 //! Chirpy: a microblogging API server. `main` only parses the command line, initialises
 //! logging, reads the configuration and calls [`run`].
 
-pub mod allowed_methods;
 pub mod api;
 pub mod auth;
 pub mod background;
@@ -15,11 +14,14 @@ pub mod feed;
 pub mod middleware;
 pub mod os;
 pub mod secret;
+pub mod server;
+pub mod spec_rules;
 pub mod startup;
 pub mod state;
 pub mod store;
 pub mod telemetry;
 pub mod visits;
+pub mod web_app;
 
 use std::{error::Error, path::Path};
 
@@ -123,10 +125,9 @@ pub async fn start(config: &Config, databases: &Databases) -> Result<Instance, B
     changes::spawn(store, subscribers);
     // The log is the backstop for announcements that never arrived (a sender that died).
     let cache = state.cache.clone();
-    state.feed.spawn_tail(move |event| match event.kind {
-        EventKind::Created => cache.posted(),
-        EventKind::Deleted => cache.deleted(event.chirp_id),
-    });
+    state
+        .feed
+        .spawn_tail(move |event| cache.logged(event.chirp_id, event.kind == EventKind::Deleted));
     background::spawn_housekeeping(&state);
     let server = startup::Server::bind(format!("{}:{}", config.host, config.port), state.clone(), config).await?;
     Ok(Instance { server, state })

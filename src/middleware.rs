@@ -3,31 +3,46 @@
 
 use std::{sync::Arc, time::Duration};
 
+use bytes::BytesMut;
+use futures_util::StreamExt;
 use poem::{
     Endpoint, IntoResponse, Middleware, Request, Response,
-    error::{ReadBodyError, SizedLimitError, StaticFileError},
+    error::{SizedLimitError, StaticFileError},
     http::{HeaderName, HeaderValue, Method, StatusCode, header},
     middleware::{Cors, CorsEndpoint, SetHeader},
 };
-use poem_openapi::error::{AuthorizationError, ContentTypeError, ParsePathError, ParseRequestPayloadError};
+use poem_openapi::error::{
+    AuthorizationError, ContentTypeError, ParseParamError, ParsePathError, ParseRequestPayloadError,
+};
 
-use crate::{allowed_methods::AllowedMethods, error::ApiError};
+use crate::{error::ApiError, spec_rules::SpecRules};
 
 /// The framework's own rejections become JSON errors with a clear message (and a 405 says
 /// what is allowed); a response an operation already built passes through unchanged.
-pub async fn json_errors<E: Endpoint>(next: E, req: Request, allowed: &AllowedMethods) -> poem::Result<Response> {
-    // Only a 405 needs it; a Uri clone shares its bytes rather than copying them.
-    let uri = req.uri().clone();
+pub async fn json_errors<E: Endpoint>(next: E, req: Request, rules: &SpecRules) -> poem::Result<Response> {
+    // Only errors need them; a Uri clone shares its bytes rather than copying them.
+    let (method, uri) = (req.method().clone(), req.uri().clone());
     let err = match next.call(req).await {
         Ok(resp) => return Ok(resp.into_response()),
         Err(err) if err.is_from_response() => return Ok(err.into_response()),
         Err(err) => err,
     };
     let status = err.status();
-    let mut resp = framework_error(err).into_response();
+    let parameter = if let Some(param) = err.downcast_ref::<ParseParamError>() {
+        rules.parameter_problem(method.as_str(), uri.path(), Some(param.name))
+    } else if err.is::<ParsePathError>() {
+        rules.parameter_problem(method.as_str(), uri.path(), None)
+    } else {
+        None
+    };
+    let error = match parameter {
+        Some(problem) => ApiError::BadRequest(problem.into()),
+        None => framework_error(err),
+    };
+    let mut resp = error.into_response();
     if status == StatusCode::METHOD_NOT_ALLOWED
-        && let Some(allow) = allowed
-            .for_path(uri.path())
+        && let Some(allow) = rules
+            .allowed_methods(uri.path())
             .and_then(|methods| HeaderValue::from_str(methods).ok())
     {
         resp.headers_mut().insert(header::ALLOW, allow);
@@ -35,7 +50,7 @@ pub async fn json_errors<E: Endpoint>(next: E, req: Request, allowed: &AllowedMe
     Ok(resp)
 }
 
-/// A rejection by poem or poem-openapi, in the client's terms.
+/// A rejection by poem or poem-openapi, in the client's terms where it can say them.
 fn framework_error(err: poem::Error) -> ApiError {
     let status = err.status();
     if err.is::<AuthorizationError>() {
@@ -63,19 +78,67 @@ fn framework_error(err: poem::Error) -> ApiError {
 }
 
 /// Caps request bodies at `limit` bytes, whether or not they declare a length, so a
-/// handler never buffers more than that.
-pub async fn limit_body<E: Endpoint>(next: E, mut req: Request, limit: usize) -> poem::Result<E::Output> {
+/// handler never buffers more than that. The rest of a body that is too large is read and
+/// thrown away while the 413 goes out (up to a bound, as nginx's lingering close does): a
+/// client that sends its whole body before reading the answer (most do) would otherwise
+/// see the connection closed under it, not the 413.
+///
+/// It keeps the body it read, too, so that a body the operation refuses is described in
+/// the client's terms (which field, what it must be).
+pub async fn limit_body<E: Endpoint>(
+    next: E,
+    mut req: Request,
+    limit: usize,
+    rules: &SpecRules,
+) -> poem::Result<Response> {
     let declared = req.headers().get(header::CONTENT_LENGTH);
     let declared = declared.and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    let mut body = req.take_body().into_bytes_stream();
     if declared.is_some_and(|len| len > limit as u64) {
+        discard(body);
         return Err(SizedLimitError::PayloadTooLarge.into());
     }
-    let body = req.take_body().into_bytes_limit(limit).await.map_err(|err| match err {
-        ReadBodyError::PayloadTooLarge => poem::Error::from(SizedLimitError::PayloadTooLarge),
-        other => other.into(),
-    })?;
-    req.set_body(body);
-    next.call(req).await
+    let mut read = BytesMut::new();
+    while let Some(chunk) = body.next().await {
+        // A body whose framing is broken (a bad chunk size, a connection cut short).
+        let chunk = chunk.map_err(|_| ApiError::BadRequest("Malformed request body".into()))?;
+        if read.len() + chunk.len() > limit {
+            discard(body);
+            return Err(SizedLimitError::PayloadTooLarge.into());
+        }
+        read.extend_from_slice(&chunk);
+    }
+    let read = read.freeze();
+    let (method, uri) = (req.method().clone(), req.uri().clone());
+    req.set_body(read.clone());
+    match next.call(req).await {
+        Err(err) if err.is::<ParseRequestPayloadError>() => {
+            let problem = rules.body_problem(method.as_str(), uri.path(), &read);
+            Err(problem.map_or(err, |problem| ApiError::BadRequest(problem.into()).into()))
+        }
+        other => other.map(IntoResponse::into_response),
+    }
+}
+
+/// At most this much of a refused body is read...
+const DISCARD_BYTES: usize = 64 * 1024 * 1024;
+/// ...for at most this long.
+const DISCARD_FOR: Duration = Duration::from_secs(10);
+
+fn discard(body: impl futures_util::Stream<Item = std::io::Result<bytes::Bytes>> + Send + 'static) {
+    tokio::spawn(async move {
+        let mut body = std::pin::pin!(body);
+        let mut left = DISCARD_BYTES;
+        let reading = async {
+            while let Some(Ok(chunk)) = body.next().await {
+                left = left.saturating_sub(chunk.len());
+                if left == 0 {
+                    break;
+                }
+            }
+        };
+        let _ = tokio::time::timeout(DISCARD_FOR, reading).await;
+    });
 }
 
 /// Refuses requests whose headers (names and values) add up to more than `limit` bytes:

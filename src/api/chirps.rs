@@ -273,7 +273,7 @@ impl ChirpsApi {
         };
         let chirp = chirp.ok_or(ApiError::Unauthorized("User no longer exists"))?;
         // This instance's pages show it at once; the others hear of it.
-        state.cache.posted();
+        state.cache.posted(chirp.id);
         state.announcer.posted(chirp.id);
         Ok(Posted::Created(JsonObject::new(&Chirp::from(chirp))))
     }

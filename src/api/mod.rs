@@ -14,6 +14,7 @@ mod webhooks;
 
 use poem_openapi::{OpenApiService, Tags};
 
+pub use conditional::client_has;
 pub use json::{JsonArray, JsonObject};
 pub use schemes::{AccessToken, PolkaKey, RefreshBearer};
 pub use stream::render as render_event;

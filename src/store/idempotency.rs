@@ -35,7 +35,7 @@ impl Store {
         body: &str,
         respond: impl FnOnce(&Chirp) -> String,
     ) -> sqlx::Result<KeyedPost> {
-        let mut tx = self.primary.begin().await?;
+        let mut tx = self.begin().await?;
         // One holder per (author, key) at a time, for this transaction only; a second one
         // is told at once rather than kept waiting.
         let ours = sqlx::query_scalar!(

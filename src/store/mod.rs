@@ -5,6 +5,7 @@
 mod chirps;
 mod counters;
 mod events;
+mod health;
 mod idempotency;
 mod replica;
 mod statements;
@@ -12,8 +13,9 @@ mod throttle;
 mod tokens;
 mod users;
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
+use health::Health;
 use sqlx::{
     Connection, PgConnection, PgPool,
     migrate::{MigrateError, Migrator},
@@ -87,6 +89,8 @@ impl Databases {
 #[derive(Clone, Debug)]
 pub struct Store {
     primary: PgPool,
+    /// Whether the primary is up, checked in the background.
+    health: Arc<Health>,
     replica: Option<Replica>,
     direct: PgConnectOptions,
     /// Whether queries may be kept on the server as named statements: not behind a
@@ -114,6 +118,7 @@ impl Store {
         });
         Self {
             primary: pool(options(&databases.primary), &databases.pool),
+            health: Health::watch(options(&databases.primary)),
             replica,
             direct: databases.direct.clone(),
             named_statements: databases.mode == PoolMode::Session,
@@ -140,7 +145,15 @@ impl Store {
     }
 
     fn primary(&self) -> Statements<&PgPool> {
-        Statements::new(&self.primary, self.named_statements)
+        Statements::new(&self.primary, self.named_statements).watched(&self.health)
+    }
+
+    /// A transaction on the primary (at once an error while it is known to be down).
+    async fn begin(&self) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Postgres>> {
+        if self.health.is_down() {
+            return Err(health::down_error());
+        }
+        self.primary.begin().await.inspect_err(|err| self.health.suspect(err))
     }
 
     /// The replica, while it is reachable and close enough behind.
@@ -158,7 +171,7 @@ impl Store {
 
     /// A connection of a transaction, as an executor.
     fn on<'c>(&self, conn: &'c mut PgConnection) -> Statements<&'c mut PgConnection> {
-        Statements::new(conn, self.named_statements)
+        Statements::new(conn, self.named_statements).watched(&self.health)
     }
 
     /// Whether the primary answers.
@@ -182,7 +195,7 @@ impl Store {
     /// Deletes every user (their chirps and tokens go with them) and zeroes the visit count,
     /// and tells every instance. Returns how many users.
     pub async fn reset(&self) -> sqlx::Result<u64> {
-        let mut tx = self.primary.begin().await?;
+        let mut tx = self.begin().await?;
         let deleted = sqlx::query!("delete from users").execute(self.on(&mut tx)).await?;
         sqlx::query!("update counters set value = 0, updated_at = now()")
             .execute(self.on(&mut tx))

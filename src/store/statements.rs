@@ -8,23 +8,44 @@
 //! macros offer no way to ask for unnamed statements, so this executor does it for every
 //! query it runs: each is then parsed afresh in the same transaction that uses it.
 
-use futures_util::stream::BoxStream;
+use std::sync::Arc;
+
+use futures_util::{FutureExt, StreamExt, TryFutureExt, TryStreamExt, future::BoxFuture, stream::BoxStream};
 use sqlx::{
     Describe, Error, Execute, Executor, Postgres, SqlStr,
     postgres::{PgQueryResult, PgRow, PgStatement, PgTypeInfo},
 };
 
+use super::health::{Health, down_error};
+
 /// An executor (a pool, a connection, a transaction) that runs queries as named,
-/// cached statements or as unnamed ones.
+/// cached statements or as unnamed ones; with a [`Health`], it fails at once while the
+/// database is known to be down, and reports failures that look like an outage.
 #[derive(Debug)]
 pub struct Statements<X> {
     inner: X,
     named: bool,
+    health: Option<Arc<Health>>,
 }
 
 impl<X> Statements<X> {
     pub fn new(inner: X, named: bool) -> Self {
-        Self { inner, named }
+        Self {
+            inner,
+            named,
+            health: None,
+        }
+    }
+
+    pub fn watched(self, health: &Arc<Health>) -> Self {
+        Self {
+            health: Some(health.clone()),
+            ..self
+        }
+    }
+
+    fn down(&self) -> bool {
+        self.health.as_ref().is_some_and(|health| health.is_down())
     }
 }
 
@@ -57,40 +78,49 @@ impl<'c, X: Executor<'c, Database = Postgres>> Executor<'c> for Statements<X> {
         'c: 'e,
         E: 'q + Execute<'q, Postgres>,
     {
-        if self.named {
+        if self.down() {
+            return futures_util::stream::once(async { Err(down_error()) }).boxed();
+        }
+        let health = self.health.clone();
+        let rows = if self.named {
             self.inner.fetch_many(query)
         } else {
             self.inner.fetch_many(Unnamed(query))
+        };
+        match health {
+            Some(health) => rows.inspect_err(move |err| health.suspect(err)).boxed(),
+            None => rows,
         }
     }
 
-    fn fetch_optional<'e, 'q: 'e, E>(
-        self,
-        query: E,
-    ) -> futures_util::future::BoxFuture<'e, Result<Option<PgRow>, Error>>
+    fn fetch_optional<'e, 'q: 'e, E>(self, query: E) -> BoxFuture<'e, Result<Option<PgRow>, Error>>
     where
         'c: 'e,
         E: 'q + Execute<'q, Postgres>,
     {
-        if self.named {
+        if self.down() {
+            return async { Err(down_error()) }.boxed();
+        }
+        let health = self.health.clone();
+        let row = if self.named {
             self.inner.fetch_optional(query)
         } else {
             self.inner.fetch_optional(Unnamed(query))
+        };
+        match health {
+            Some(health) => row.inspect_err(move |err| health.suspect(err)).boxed(),
+            None => row,
         }
     }
 
-    fn prepare_with<'e>(
-        self,
-        sql: SqlStr,
-        parameters: &'e [PgTypeInfo],
-    ) -> futures_util::future::BoxFuture<'e, Result<PgStatement, Error>>
+    fn prepare_with<'e>(self, sql: SqlStr, parameters: &'e [PgTypeInfo]) -> BoxFuture<'e, Result<PgStatement, Error>>
     where
         'c: 'e,
     {
         self.inner.prepare_with(sql, parameters)
     }
 
-    fn describe<'e>(self, sql: SqlStr) -> futures_util::future::BoxFuture<'e, Result<Describe<Postgres>, Error>>
+    fn describe<'e>(self, sql: SqlStr) -> BoxFuture<'e, Result<Describe<Postgres>, Error>>
     where
         'c: 'e,
     {

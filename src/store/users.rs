@@ -58,7 +58,7 @@ impl Store {
         email: &str,
         hashed_password: &str,
     ) -> sqlx::Result<CredentialsUpdate> {
-        let mut tx = self.primary.begin().await?;
+        let mut tx = self.begin().await?;
         let updated = sqlx::query_as!(
             User,
             "update users set email = $2, hashed_password = $3, updated_at = now() where id = $1

@@ -2,129 +2,18 @@
 //! crash in the middle of writes.
 
 use std::{
-    io::{BufRead, BufReader},
-    path::{Path, PathBuf},
-    process::{Child, Command, Stdio},
+    path::Path,
+    process::{Command, Stdio},
     sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
 
 use serde_json::json;
 
-use crate::helpers::TestDatabase;
-
-/// The binary with a clean environment: no `.env` (it runs in a temp dir) and none of
-/// the developer's own settings.
-fn chirpy() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_chirpy"));
-    command
-        .current_dir(std::env::temp_dir())
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap());
-    command
-}
-
-/// A running server process, its address, and everything it has logged so far.
-struct RunningServer {
-    child: Child,
-    base: String,
-    log: Arc<Mutex<Vec<String>>>,
-    _run_dir: TempDir,
-}
-
-impl RunningServer {
-    /// `chirpy serve --ready-file`: the address comes from the file the server writes once
-    /// it serves, never from its log.
-    fn start(database: &TestDatabase, extra_env: &[(&str, &str)]) -> Self {
-        let run_dir = TempDir::new();
-        let ready_file = run_dir.path.join("ready.json");
-        let mut child = chirpy()
-            .arg("serve")
-            .arg("--ready-file")
-            .arg(&ready_file)
-            .envs([
-                ("DATABASE_URL", database.url()),
-                ("PLATFORM", "dev"),
-                ("PORT", "0"),
-                ("RUST_LOG", "info"),
-            ])
-            .envs(extra_env.iter().copied())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let log = Arc::new(Mutex::new(Vec::new()));
-        let lines = BufReader::new(child.stderr.take().unwrap()).lines();
-        let sink = log.clone();
-        std::thread::spawn(move || {
-            for line in lines.map_while(Result::ok) {
-                sink.lock().unwrap().push(line);
-            }
-        });
-        let ready = wait_for_ready_file(&ready_file, &mut child, &log);
-        Self {
-            child,
-            base: ready["url"].as_str().expect("a url in the ready file").to_owned(),
-            log,
-            _run_dir: run_dir,
-        }
-    }
-
-    fn signal(&self, signal: &str) {
-        let status = Command::new("kill")
-            .args([signal, &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success());
-    }
-
-    fn logged(&self, text: &str) -> bool {
-        self.log.lock().unwrap().iter().any(|line| line.contains(text))
-    }
-}
-
-/// The ready file's JSON, once the server has written it.
-fn wait_for_ready_file(path: &Path, child: &mut Child, log: &Mutex<Vec<String>>) -> serde_json::Value {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Ok(text) = std::fs::read_to_string(path) {
-            return serde_json::from_str(&text).unwrap_or_else(|err| panic!("ready file {text:?}: {err}"));
-        }
-        if let Some(status) = child.try_wait().unwrap() {
-            panic!(
-                "the server exited ({status}) before it was ready:\n{}",
-                log.lock().unwrap().join("\n")
-            );
-        }
-        assert!(Instant::now() < deadline, "the server was not ready within 30 s");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-/// A directory of the test's own, deleted with it.
-struct TempDir {
-    path: PathBuf,
-}
-
-impl TempDir {
-    fn new() -> Self {
-        let path = std::env::temp_dir().join(format!("chirpy-binary-test-{}", uuid::Uuid::new_v4().simple()));
-        std::fs::create_dir(&path).unwrap();
-        Self { path }
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.path);
-    }
-}
-
-impl Drop for RunningServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use crate::{
+    helpers::TestDatabase,
+    process::{RunningServer, TempDir, chirpy, wait_for_ready_file},
+};
 
 async fn sign_up_and_log_in(client: &reqwest::Client, base: &str, email: &str) -> serde_json::Value {
     let credentials = json!({"email": email, "password": "pw"});
@@ -203,6 +92,21 @@ fn outside_dev_a_missing_secret_stops_startup_naming_it() {
         assert!(stderr.contains(&format!("{missing} must be set")), "{stderr}");
         assert!(!stderr.contains('\u{1b}'), "no terminal colours in a pipe: {stderr}");
     }
+}
+
+/// `HOST=0.0.0.0 cargo run` would have put the dev secrets and /admin/reset on every
+/// interface: it stops instead, saying what to set, before starting anything.
+#[test]
+fn dev_defaults_on_a_public_interface_stop_startup() {
+    let output = chirpy().env("HOST", "0.0.0.0").output().unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("refusing to serve PLATFORM=dev on HOST=0.0.0.0"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("ALLOW_DEV_ON_NETWORK=true"), "{stderr}");
+    assert!(!stderr.contains("PostgreSQL"), "nothing was started: {stderr}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

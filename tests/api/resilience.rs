@@ -75,6 +75,43 @@ async fn a_database_outage_gives_fast_503s_and_the_server_recovers_by_itself() {
     app.chirp(&session, "after the outage").await;
 }
 
+/// With the default 2 s acquire timeout: once the database is known to be down (a failed
+/// query or the background check tells), every request that needs it is a 503 in
+/// milliseconds, not after the timeout; and when it is back, so is the service.
+#[tokio::test]
+async fn once_the_database_is_known_down_requests_fail_fast() {
+    let mut cluster = Cluster::throwaway().expect("a cluster to break");
+    let server: PgConnectOptions = cluster.url("postgres").parse().unwrap();
+    db::create_database_if_missing(&server, "chirpy").await.unwrap();
+    let app = spawn_app_on(server.database("chirpy"), |config| config.chirp_cache_mib = 0).await;
+    assert_eq!(app.get("/api/readyz").send().await.unwrap().status(), StatusCode::OK);
+
+    cluster.stop().unwrap();
+    // The first to find out may wait; then it is known.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while app.get("/api/readyz").send().await.unwrap().status() != StatusCode::SERVICE_UNAVAILABLE {
+        assert!(Instant::now() < deadline, "the outage went unnoticed");
+    }
+    for path in ["/api/readyz", "/api/chirps", "/api/chirps?limit=5", "/admin/metrics"] {
+        for _ in 0..3 {
+            let started = Instant::now();
+            let resp = app.get(path).send().await.unwrap();
+            let took = started.elapsed();
+            assert_eq!(header(&resp, "retry-after"), "1", "{path}");
+            error_message(resp, StatusCode::SERVICE_UNAVAILABLE).await;
+            assert!(took < Duration::from_millis(200), "{path} took {took:?} to fail");
+        }
+    }
+
+    cluster.start_again().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while app.get("/api/readyz").send().await.unwrap().status() != StatusCode::OK {
+        assert!(Instant::now() < deadline, "no recovery within 10 s");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    json_body(app.get("/api/chirps").send().await.unwrap(), StatusCode::OK).await;
+}
+
 #[tokio::test]
 async fn two_instances_can_migrate_the_same_database_at_once() {
     let database = TestDatabase::create().await;

@@ -304,3 +304,56 @@ async fn a_request_line_with_invalid_bytes_is_refused_cleanly() {
     let (status, _) = raw_request(&app, b"GET /app/%00 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await;
     assert!((400..500).contains(&status), "{status}");
 }
+
+/// Most clients (Python's http.client among them) send the whole body before they read
+/// the answer. A server that closes on a too-large body while it is still arriving gives
+/// them a broken pipe instead of the 413; the rest of the body is read and thrown away.
+#[tokio::test]
+async fn a_client_that_sends_a_whole_oversized_body_first_reads_the_413() {
+    let app = spawn_app().await;
+    let addr = app.base.trim_start_matches("http://").to_owned();
+    for size in [2 * 1024 * 1024, 20 * 1024 * 1024] {
+        let addr = addr.clone();
+        let response = tokio::task::spawn_blocking(move || {
+            use std::io::{Read, Write};
+            let mut stream = std::net::TcpStream::connect(addr).unwrap();
+            let head = format!(
+                "POST /api/users HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {size}\r\n\r\n"
+            );
+            stream.write_all(head.as_bytes()).unwrap();
+            stream.write_all(&vec![b'a'; size]).expect("the whole body is taken");
+            let mut response = vec![0u8; 4096];
+            let n = stream.read(&mut response).unwrap();
+            String::from_utf8_lossy(&response[..n]).into_owned()
+        })
+        .await
+        .unwrap();
+        assert!(response.starts_with("HTTP/1.1 413"), "{size}: {response}");
+        assert!(
+            response.ends_with(r#"{"error":"Request body is too large"}"#),
+            "{response}"
+        );
+    }
+}
+
+/// Cleartext HTTP/2 with prior knowledge (what proxies such as haproxy can speak to a
+/// backend) is served, with the same limits: an oversized body is a clean 413 there too.
+#[tokio::test]
+async fn cleartext_http2_is_served_with_the_same_limits() {
+    let app = spawn_app().await;
+    let h2 = reqwest::Client::builder().http2_prior_knowledge().build().unwrap();
+    let health = h2.get(app.url("/api/healthz")).send().await.unwrap();
+    assert_eq!(health.version(), reqwest::Version::HTTP_2);
+    assert_eq!(health.text().await.unwrap(), "OK");
+    let big = format!(r#"{{"email": "{}", "password": "x"}}"#, "a".repeat(2 * 1024 * 1024));
+    let resp = h2
+        .post(app.url("/api/users"))
+        .header("content-type", "application/json")
+        .body(big)
+        .send()
+        .await
+        .expect("a 413, not a stream error");
+    assert_eq!(resp.version(), reqwest::Version::HTTP_2);
+    assert_eq!(header(&resp, "x-content-type-options"), "nosniff");
+    error_message(resp, StatusCode::PAYLOAD_TOO_LARGE).await;
+}
