@@ -146,49 +146,51 @@ async fn listen(
 /// Ids in one announcement at most: NOTIFY payloads must stay under 8,000 bytes.
 const MOST_PER_ANNOUNCEMENT: usize = 150;
 
-/// Tells every instance about this one's posts and deletions, in batches: whatever is
-/// waiting goes in the next NOTIFY, so a burst of posts costs a few announcements, and a
-/// post never waits for one. One that fails is logged and dropped; the other instances'
-/// feeds still read the change from the log within a second.
+/// Tells every instance about this one's posts (in batches: whatever is waiting goes in the
+/// next NOTIFY, so a burst of posts costs a few announcements, and a post never waits for
+/// one) and deletions (each at once). One that fails is logged and dropped; the other
+/// instances still read the change from the log within a second.
 #[derive(Clone)]
 pub struct Announcer {
-    queue: mpsc::UnboundedSender<Change>,
-}
-
-#[derive(Debug, Clone, Copy)]
-enum Change {
-    Created(Uuid),
-    Deleted(Uuid),
+    queue: mpsc::UnboundedSender<Uuid>,
+    store: Store,
 }
 
 impl Announcer {
     pub fn spawn(store: Store) -> Self {
         let (queue, mut waiting) = mpsc::unbounded_channel();
+        let sender = store.clone();
         tokio::spawn(async move {
             let mut batch = Vec::with_capacity(MOST_PER_ANNOUNCEMENT);
             while waiting.recv_many(&mut batch, MOST_PER_ANNOUNCEMENT).await > 0 {
-                let mut announcement = Announcement::default();
-                for change in batch.drain(..) {
-                    match change {
-                        Change::Created(id) => announcement.created.push(id),
-                        Change::Deleted(id) => announcement.deleted.push(id),
-                    }
-                }
+                let announcement = Announcement {
+                    created: std::mem::take(&mut batch),
+                    ..Announcement::default()
+                };
                 let payload = serde_json::to_string(&announcement).expect("ids always serialize");
-                if let Err(err) = store.announce(&payload).await {
-                    tracing::warn!(error = %err, "could not announce posts and deletions to other instances");
+                if let Err(err) = sender.announce(&payload).await {
+                    tracing::warn!(error = %err, "could not announce posts to other instances");
                 }
             }
         });
-        Self { queue }
+        Self { queue, store }
     }
 
     pub fn posted(&self, id: Uuid) {
-        let _ = self.queue.send(Change::Created(id));
+        let _ = self.queue.send(id);
     }
 
-    pub fn deleted(&self, id: Uuid) {
-        let _ = self.queue.send(Change::Deleted(id));
+    /// A deletion is announced at once, before its request is answered: a client that
+    /// deletes and then reads through another instance should find it gone.
+    pub async fn deleted(&self, id: Uuid) {
+        let announcement = Announcement {
+            deleted: vec![id],
+            ..Announcement::default()
+        };
+        let payload = serde_json::to_string(&announcement).expect("ids always serialize");
+        if let Err(err) = self.store.announce(&payload).await {
+            tracing::warn!(error = %err, "could not announce a deletion to other instances");
+        }
     }
 }
 

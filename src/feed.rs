@@ -166,10 +166,16 @@ impl Feed {
             author,
             _permit: permit,
         };
+        let store = self.store.clone();
         let stream = futures_util::stream::once(async move {
-            // Without a position to resume from, the stream starts where the log ends now.
+            // Without a position to resume from, the stream starts where the log ends now
+            // (not where this instance's reader of it has got to, which may be behind).
             let start = match after {
-                Some(after) => after,
+                Some(after) => Some(after),
+                None => store.latest_event_position().await.ok(),
+            };
+            let start = match start {
+                Some(start) => start,
                 None => tail
                     .wait_for(Option::is_some)
                     .await
@@ -253,13 +259,17 @@ impl Position {
         format!("{}-{}", self.tx, self.seq)
     }
 
+    /// Any two numbers joined by `-`; beyond what positions reach means "after everything".
     pub fn parse(text: &str) -> Option<Self> {
         let (tx, seq) = text.trim().split_once('-')?;
-        let position = Self {
-            tx: tx.parse().ok()?,
-            seq: seq.parse().ok()?,
+        let number = |digits: &str| {
+            let all_digits = !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit());
+            all_digits.then(|| digits.parse::<i64>().unwrap_or(i64::MAX))
         };
-        (position.tx >= 0 && position.seq >= 0).then_some(position)
+        Some(Self {
+            tx: number(tx)?,
+            seq: number(seq)?,
+        })
     }
 }
 
@@ -271,9 +281,11 @@ mod tests {
     fn positions_round_trip_and_refuse_anything_else() {
         let position = Position { tx: 812, seq: 40 };
         assert_eq!(Position::parse(&position.encode()), Some(position));
-        for bad in ["", "812", "812-", "-40", "a-b", "812-40-1", "-1-2", "1--2"] {
+        for bad in ["", "812", "812-", "-40", "a-b", "812-40-1", "-1-2", "1--2", "+1-2"] {
             assert_eq!(Position::parse(bad), None, "{bad:?}");
         }
+        let far = Position::parse("99999999999999999999-1").unwrap();
+        assert_eq!(far, Position { tx: i64::MAX, seq: 1 }, "past every position");
         assert!(Position { tx: 1, seq: 9 } < Position { tx: 2, seq: 1 });
     }
 }

@@ -140,6 +140,7 @@ async fn serve(
     database_url: Option<String>,
 ) -> Result<(), Box<dyn Error>> {
     let Instance { server, state } = start(config, databases).await?;
+    let signalled = startup::shutdown_signal()?;
     let addr = server.local_addr().ok_or("the listener has no socket address")?;
     tracing::info!("listening on http://{addr} (API explorer at http://{addr}/docs, web app at http://{addr}/app/)");
     if let Some(path) = &launch.ready_file {
@@ -152,7 +153,7 @@ async fn serve(
     }
     let feed = state.feed.clone();
     let shutdown = async move {
-        startup::shutdown_signal().await;
+        signalled.await;
         // Live feeds would otherwise hold the graceful shutdown open to its end.
         feed.close();
     };

@@ -260,9 +260,17 @@ impl<E: Endpoint> Endpoint for CorsForListedOriginsEndpoint<E> {
             .headers()
             .get(header::ORIGIN)
             .is_some_and(|origin| self.origins.contains(origin));
-        match &self.cors {
-            Some(cors) if listed => cors.call(req).await,
-            _ => self.plain.call(req).await.map(IntoResponse::into_response),
-        }
+        let Some(cors) = &self.cors else {
+            return self.plain.call(req).await.map(IntoResponse::into_response);
+        };
+        let mut resp = if listed {
+            cors.get_response(req).await
+        } else {
+            self.plain.get_response(req).await
+        };
+        // The answer depends on the Origin: a shared cache must not give one origin's to another.
+        resp.headers_mut()
+            .append(header::VARY, HeaderValue::from_static("origin"));
+        Ok(resp)
     }
 }

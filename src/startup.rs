@@ -88,19 +88,18 @@ impl Server {
     }
 }
 
-/// Completes on SIGINT (Ctrl-C) or SIGTERM.
-pub async fn shutdown_signal() {
+/// Completes on SIGINT (Ctrl-C) or SIGTERM. Both are caught from the moment this is
+/// called, so a signal that arrives before the future is awaited still counts (a harness
+/// may stop the server as soon as its ready file appears).
+pub fn shutdown_signal() -> io::Result<impl Future<Output = ()>> {
     use tokio::signal::unix::{SignalKind, signal};
-    let mut terminate = signal(SignalKind::terminate()).ok();
-    let sigterm = async {
-        match terminate.as_mut() {
-            Some(term) => drop(term.recv().await),
-            None => std::future::pending().await,
+    let mut terminate = signal(SignalKind::terminate())?;
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    Ok(async move {
+        tokio::select! {
+            _ = terminate.recv() => {}
+            _ = interrupt.recv() => {}
         }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        () = sigterm => {}
-    }
-    tracing::info!("shutdown signal received: finishing in-flight requests");
+        tracing::info!("shutdown signal received: finishing in-flight requests");
+    })
 }

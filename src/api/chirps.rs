@@ -398,7 +398,7 @@ impl ChirpsApi {
             ChirpDeletion::Deleted => {
                 // Never served here again, from now; the other instances hear of it.
                 state.cache.deleted(id.0);
-                state.announcer.deleted(id.0);
+                state.announcer.deleted(id.0).await;
                 Ok(Deleted::NoContent)
             }
             ChirpDeletion::NotTheAuthor => Err(ApiError::Forbidden("You can only delete your own chirps").into()),

@@ -121,11 +121,18 @@ impl StreamApi {
         state: Data<&AppState>,
         /// Only chirps by this user.
         author_id: Query<Option<Uuid>>,
-        /// The `id:` of the last event you received, to resume after it.
-        #[oai(name = "Last-Event-ID")]
+        /// The `id:` of the last event you received, to resume after it. Empty: none.
+        #[oai(name = "Last-Event-ID", validator(pattern = "^([0-9]+-[0-9]+)?$"))]
         last_event_id: Header<Option<String>>,
     ) -> Result<ChirpStream, StreamError> {
-        let after = match last_event_id.0.as_deref() {
+        // Browsers send an empty one to say "none". (`str::is_empty` by name: poem-openapi's
+        // `Type::is_empty`, in scope here, would answer for `&&str` first, always `false`.)
+        let after = match last_event_id
+            .0
+            .as_deref()
+            .map(str::trim)
+            .filter(|id| !str::is_empty(id))
+        {
             None => None,
             Some(id) => Some(Position::parse(id).ok_or(ApiError::BadRequest("Invalid Last-Event-ID".into()))?),
         };

@@ -108,20 +108,18 @@ impl Store {
             // among them (sqlx sends it by default).
             PoolMode::Transaction => options.clone().statement_cache_capacity(0).extra_float_digits(None),
         };
+        let named_statements = databases.mode == PoolMode::Session;
+        let primary = pool(options(&databases.primary), &databases.pool);
         let replica = databases.replica.as_ref().map(|replica| {
-            let named = databases.mode == PoolMode::Session;
-            Replica::watch(
-                pool(options(replica), &databases.pool),
-                databases.replica_max_lag,
-                named,
-            )
+            let replica = pool(options(replica), &databases.pool);
+            Replica::watch(replica, primary.clone(), databases.replica_max_lag, named_statements)
         });
         Self {
-            primary: pool(options(&databases.primary), &databases.pool),
             health: Health::watch(options(&databases.primary)),
+            primary,
             replica,
             direct: databases.direct.clone(),
-            named_statements: databases.mode == PoolMode::Session,
+            named_statements,
         }
     }
 

@@ -1,13 +1,19 @@
 //! A read replica, used only while it is reachable and close behind the primary. A read
 //! that fails on it is made on the primary at once; a task checks it every second and
 //! sends reads back once it is healthy again.
+//!
+//! How far behind it is comes from the primary's WAL position, sampled at each check: the
+//! replica's lag is the age of the newest sample it has replayed past. (The replica alone
+//! cannot tell: one cut off from the primary looks caught up, and one just restarted looks
+//! behind until the primary writes again; both seen in `just cluster-test`.)
 
 use std::{
+    collections::VecDeque,
     sync::{
         Arc,
         atomic::{AtomicBool, Ordering},
     },
-    time::Duration,
+    time::{Duration, Instant},
 };
 
 use sqlx::PgPool;
@@ -24,24 +30,32 @@ pub struct Replica {
 }
 
 impl Replica {
-    /// Starts checking the replica behind `pool`; it is not read from until the first
-    /// check passes. The check stops when the last clone of this is dropped.
-    pub fn watch(pool: PgPool, max_lag: Duration, named_statements: bool) -> Self {
+    /// Starts checking the replica behind `pool` against `primary`; it is not read from
+    /// until a check passes. The check stops when the last clone of this is dropped.
+    pub fn watch(pool: PgPool, primary: PgPool, max_lag: Duration, named_statements: bool) -> Self {
         let usable = Arc::new(AtomicBool::new(false));
         let watched = Arc::downgrade(&usable);
         let checked = pool.clone();
         tokio::spawn(async move {
+            let mut positions = Positions::default();
             let mut every = tokio::time::interval(CHECK_EVERY);
             every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 every.tick().await;
                 let Some(usable) = watched.upgrade() else { return };
-                let healthy = check(Statements::new(&checked, named_statements), max_lag).await;
+                if let Ok(Some(position)) = wal_position(Statements::new(&primary, named_statements)).await {
+                    positions.sampled(Instant::now(), position, max_lag);
+                }
+                let lag = lag(Statements::new(&checked, named_statements), &positions).await;
+                let healthy = lag.is_some_and(|lag| lag <= max_lag);
                 if usable.swap(healthy, Ordering::Relaxed) != healthy {
                     if healthy {
                         tracing::info!("the read replica is healthy: chirp reads go to it");
                     } else {
-                        tracing::warn!("the read replica is unreachable or behind: chirp reads go to the primary");
+                        tracing::warn!(
+                            ?lag,
+                            "the read replica is unreachable or behind: chirp reads go to the primary"
+                        );
                     }
                 }
             }
@@ -65,24 +79,110 @@ impl Replica {
     }
 }
 
-/// Whether the replica answers and has replayed the primary's changes to within
-/// `max_lag`. A server that is not a standby (no recovery) has no lag.
-async fn check(replica: Statements<&PgPool>, max_lag: Duration) -> bool {
-    // When all that was received is replayed the replica is caught up, however long ago
-    // the last change was; otherwise the lag is the age of the last change it replayed.
-    let lag = sqlx::query_scalar!(
-        r#"select coalesce(case when not pg_is_in_recovery() or pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn()
-                               then 0
-                               else extract(epoch from now() - pg_last_xact_replay_timestamp())::float8
-                          end, 0) as "lag_secs!""#
-    )
-    .fetch_one(replica);
-    match tokio::time::timeout(CHECK_EVERY, lag).await {
-        Ok(Ok(lag_secs)) => lag_secs <= max_lag.as_secs_f64(),
+/// The primary's WAL positions at recent checks, oldest first.
+#[derive(Debug, Default)]
+struct Positions(VecDeque<(Instant, u64)>);
+
+impl Positions {
+    /// Keeps samples as far back as `max_lag` and a little more.
+    fn sampled(&mut self, at: Instant, position: u64, max_lag: Duration) {
+        self.0.push_back((at, position));
+        while self
+            .0
+            .front()
+            .is_some_and(|(oldest, _)| at.duration_since(*oldest) > max_lag + 2 * CHECK_EVERY)
+        {
+            self.0.pop_front();
+        }
+    }
+
+    /// How far behind a replica that has replayed up to `replayed` is: the age of the
+    /// newest sample it has passed; at least the oldest one's age if it passed none.
+    fn lag(&self, replayed: u64, now: Instant) -> Option<Duration> {
+        let passed = self.0.iter().rev().find(|(_, position)| *position <= replayed);
+        let (at, _) = passed.or(self.0.front())?;
+        Some(now.duration_since(*at))
+    }
+}
+
+/// The lag of the replica, or `None` if it cannot be had (unreachable, or nothing known of
+/// the primary yet). A server that is not a standby has none.
+async fn lag(replica: Statements<&PgPool>, positions: &Positions) -> Option<Duration> {
+    let replayed =
+        sqlx::query!(r#"select pg_is_in_recovery() as "standby!", pg_last_wal_replay_lsn()::text as replayed"#)
+            .fetch_one(replica);
+    let state = match tokio::time::timeout(CHECK_EVERY, replayed).await {
+        Ok(Ok(state)) => state,
         Ok(Err(err)) => {
             tracing::debug!(error = %err, "replica check failed");
-            false
+            return None;
         }
-        Err(_) => false,
+        Err(_) => return None,
+    };
+    if !state.standby {
+        return Some(Duration::ZERO);
+    }
+    let replayed = state.replayed.as_deref().and_then(parse_lsn)?;
+    positions.lag(replayed, Instant::now())
+}
+
+async fn wal_position(primary: Statements<&PgPool>) -> sqlx::Result<Option<u64>> {
+    let lsn = sqlx::query_scalar!(r#"select pg_current_wal_lsn()::text as "lsn!""#)
+        .fetch_one(primary)
+        .await?;
+    Ok(parse_lsn(&lsn))
+}
+
+/// `16/B374D848` as the number it stands for.
+fn parse_lsn(text: &str) -> Option<u64> {
+    let (high, low) = text.split_once('/')?;
+    Some((u64::from_str_radix(high, 16).ok()? << 32) | u64::from_str_radix(low, 16).ok()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lsns_parse_as_positions() {
+        assert_eq!(parse_lsn("0/3170A18"), Some(0x3170A18));
+        assert_eq!(parse_lsn("16/B374D848"), Some((0x16 << 32) | 0xB374D848));
+        assert_eq!(parse_lsn("nope"), None);
+    }
+
+    #[test]
+    fn the_lag_is_the_age_of_the_newest_position_replayed() {
+        let start = Instant::now();
+        let max = Duration::from_secs(5);
+        let mut positions = Positions::default();
+        for (second, position) in [(0, 100), (1, 200), (2, 200), (3, 300)] {
+            positions.sampled(start + Duration::from_secs(second), position, max);
+        }
+        let now = start + Duration::from_secs(3);
+        assert_eq!(positions.lag(300, now), Some(Duration::ZERO), "caught up");
+        assert_eq!(
+            positions.lag(350, now),
+            Some(Duration::ZERO),
+            "ahead of the last sample"
+        );
+        assert_eq!(
+            positions.lag(250, now),
+            Some(Duration::from_secs(1)),
+            "passed the sample of second 2"
+        );
+        assert_eq!(
+            positions.lag(50, now),
+            Some(Duration::from_secs(3)),
+            "behind them all: at least the oldest"
+        );
+        assert_eq!(Positions::default().lag(50, now), None, "nothing known of the primary");
+        for second in 4..20 {
+            positions.sampled(start + Duration::from_secs(second), 300, max);
+        }
+        assert!(
+            positions.0.len() <= 8,
+            "only as far back as the lag allowed: {}",
+            positions.0.len()
+        );
     }
 }

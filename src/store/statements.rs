@@ -1,12 +1,16 @@
-//! Unnamed statements, for a database reached through a transaction-mode pooler.
+//! Statements that survive a transaction-mode pooler.
 //!
 //! sqlx prepares every query as a named statement (`sqlx_s_1`, `sqlx_s_2`, ...) on the
 //! server session, even with `statement-cache-capacity=0` (which only stops it reusing
 //! them). Behind PgBouncer in transaction mode, consecutive transactions of one client
 //! land on different server sessions, and two clients' `sqlx_s_1` on the same one:
-//! "prepared statement sqlx_s_1 already exists" (seen with PgBouncer 1.18). The query
-//! macros offer no way to ask for unnamed statements, so this executor does it for every
-//! query it runs: each is then parsed afresh in the same transaction that uses it.
+//! "prepared statement sqlx_s_1 already exists" (seen with PgBouncer 1.18). So in that
+//! mode every query is sent unnamed, and, outside a transaction, inside one of its own:
+//! sqlx sends Parse and Describe, then a Sync, and only then Bind and Execute; PgBouncer
+//! may hand the server session to another client at that Sync unless a transaction is
+//! open, and the Bind then meets someone else's statement ("bind message supplies 3
+//! parameters, but prepared statement \"\" requires 1", seen in `just cluster-test`).
+//! That costs two more round trips a query, through the pooler only.
 
 use std::sync::Arc;
 
@@ -49,6 +53,25 @@ impl<X> Statements<X> {
     }
 }
 
+/// What a query can run on: a pool (each query on a connection of its own, which in
+/// transaction mode must be wrapped in a transaction) or a connection already in one.
+pub trait Host<'c>: Executor<'c, Database = Postgres> {
+    /// The pool to take a connection from, if this is one.
+    fn pool(&self) -> Option<sqlx::PgPool>;
+}
+
+impl<'c> Host<'c> for &'c sqlx::PgPool {
+    fn pool(&self) -> Option<sqlx::PgPool> {
+        Some((*self).clone())
+    }
+}
+
+impl<'c> Host<'c> for &'c mut sqlx::PgConnection {
+    fn pool(&self) -> Option<sqlx::PgPool> {
+        None
+    }
+}
+
 /// A query that must not be kept on the server.
 struct Unnamed<E>(E);
 
@@ -70,7 +93,7 @@ impl<'q, E: Execute<'q, Postgres>> Execute<'q, Postgres> for Unnamed<E> {
     }
 }
 
-impl<'c, X: Executor<'c, Database = Postgres>> Executor<'c> for Statements<X> {
+impl<'c, X: Host<'c>> Executor<'c> for Statements<X> {
     type Database = Postgres;
 
     fn fetch_many<'e, 'q: 'e, E>(self, query: E) -> BoxStream<'e, Result<sqlx::Either<PgQueryResult, PgRow>, Error>>
@@ -82,10 +105,17 @@ impl<'c, X: Executor<'c, Database = Postgres>> Executor<'c> for Statements<X> {
             return futures_util::stream::once(async { Err(down_error()) }).boxed();
         }
         let health = self.health.clone();
-        let rows = if self.named {
-            self.inner.fetch_many(query)
-        } else {
-            self.inner.fetch_many(Unnamed(query))
+        let rows = match (self.named, self.inner.pool()) {
+            (true, _) => self.inner.fetch_many(query),
+            (false, None) => self.inner.fetch_many(Unnamed(query)),
+            (false, Some(pool)) => futures_util::stream::once(async move {
+                let mut tx = pool.begin().await?;
+                let rows: Vec<_> = tx.fetch_many(Unnamed(query)).try_collect().await?;
+                tx.commit().await?;
+                Ok::<_, Error>(futures_util::stream::iter(rows.into_iter().map(Ok)))
+            })
+            .try_flatten()
+            .boxed(),
         };
         match health {
             Some(health) => rows.inspect_err(move |err| health.suspect(err)).boxed(),
@@ -102,10 +132,16 @@ impl<'c, X: Executor<'c, Database = Postgres>> Executor<'c> for Statements<X> {
             return async { Err(down_error()) }.boxed();
         }
         let health = self.health.clone();
-        let row = if self.named {
-            self.inner.fetch_optional(query)
-        } else {
-            self.inner.fetch_optional(Unnamed(query))
+        let row = match (self.named, self.inner.pool()) {
+            (true, _) => self.inner.fetch_optional(query),
+            (false, None) => self.inner.fetch_optional(Unnamed(query)),
+            (false, Some(pool)) => async move {
+                let mut tx = pool.begin().await?;
+                let row = tx.fetch_optional(Unnamed(query)).await?;
+                tx.commit().await?;
+                Ok(row)
+            }
+            .boxed(),
         };
         match health {
             Some(health) => row.inspect_err(move |err| health.suspect(err)).boxed(),

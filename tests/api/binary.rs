@@ -94,6 +94,19 @@ fn outside_dev_a_missing_secret_stops_startup_naming_it() {
     }
 }
 
+/// A harness may stop the server the moment its ready file appears: the signal must
+/// already be caught then, for a graceful stop and exit 0.
+#[tokio::test]
+async fn sigterm_as_soon_as_ready_is_a_clean_stop() {
+    let database = TestDatabase::create().await;
+    for _ in 0..3 {
+        let mut server = RunningServer::start(&database, &[]);
+        server.signal("-TERM");
+        let status = server.child.wait().unwrap();
+        assert!(status.success(), "exit status {status}");
+    }
+}
+
 /// `HOST=0.0.0.0 cargo run` would have put the dev secrets and /admin/reset on every
 /// interface: it stops instead, saying what to set, before starting anything.
 #[test]

@@ -57,6 +57,12 @@ async fn other_origins_get_no_cors_headers_and_are_otherwise_answered_as_usual()
             "{origin}: {:?}",
             resp.headers()
         );
+        let varies = header(&resp, "vary").to_lowercase() == "origin";
+        assert_eq!(
+            varies,
+            origin == "http://evil.example",
+            "Vary: Origin wherever CORS is on"
+        );
         json_body(resp, StatusCode::OK).await;
         let preflight = app
             .client

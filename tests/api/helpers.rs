@@ -28,6 +28,7 @@ struct DatabaseServer {
 }
 
 static SERVER: OnceCell<DatabaseServer> = OnceCell::const_new();
+static QUIET_SERVER: OnceCell<DatabaseServer> = OnceCell::const_new();
 
 async fn database_server() -> &'static DatabaseServer {
     SERVER
@@ -39,19 +40,35 @@ async fn database_server() -> &'static DatabaseServer {
                     shared: true,
                     _cluster: None,
                 },
-                None => {
-                    let cluster = Cluster::throwaway().expect("starting a throwaway PostgreSQL");
-                    let url = cluster.url("postgres");
-                    DatabaseServer {
-                        options: url.parse().expect("devpg gives a valid URL"),
-                        url,
-                        shared: false,
-                        _cluster: Some(cluster),
-                    }
-                }
+                None => throwaway_server(),
             }
         })
         .await
+}
+
+fn throwaway_server() -> DatabaseServer {
+    let cluster = Cluster::throwaway().expect("starting a throwaway PostgreSQL");
+    let url = cluster.url("postgres");
+    DatabaseServer {
+        options: url.parse().expect("devpg gives a valid URL"),
+        url,
+        shared: false,
+        _cluster: Some(cluster),
+    }
+}
+
+/// The live feed delivers an event once every older write transaction of its cluster has
+/// ended (see `feed`), and the other tests keep migrating databases in theirs: the tests
+/// that time the feed take turns, holding this, on a cluster of their own.
+pub static FEED_TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// Starts the app as [`spawn_app_with`] does, on a fresh database of the feed tests' own
+/// cluster (hold [`FEED_TURN`]).
+pub async fn spawn_feed_app(adjust: impl FnOnce(&mut Config)) -> TestApp {
+    let database = TestDatabase::create_on(QUIET_SERVER.get_or_init(|| async { throwaway_server() }).await).await;
+    let mut app = spawn_app_on(database.options(), adjust).await;
+    app._database = Some(database);
+    app
 }
 
 pub struct TestApp {
@@ -70,11 +87,15 @@ pub struct TestDatabase {
     pub name: String,
     options: PgConnectOptions,
     url: String,
+    server: &'static DatabaseServer,
 }
 
 impl TestDatabase {
     pub async fn create() -> Self {
-        let server = database_server().await;
+        Self::create_on(database_server().await).await
+    }
+
+    async fn create_on(server: &'static DatabaseServer) -> Self {
         let name = format!("chirpy_test_{}", Uuid::new_v4().simple());
         db::create_database_if_missing(&server.options, &name)
             .await
@@ -92,6 +113,7 @@ impl TestDatabase {
             options: server.options.clone().database(&name),
             name,
             url,
+            server,
         }
     }
 
@@ -107,7 +129,10 @@ impl TestDatabase {
 
 impl Drop for TestDatabase {
     fn drop(&mut self) {
-        let name = self.name.clone();
+        if !self.server.shared {
+            return; // the throwaway cluster goes whole, at the end of the run
+        }
+        let (name, server) = (self.name.clone(), self.server);
         // Drop runs inside the test's runtime, which cannot be blocked on: use a thread.
         let dropped = std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_current_thread()
@@ -115,10 +140,6 @@ impl Drop for TestDatabase {
                 .build()
                 .unwrap();
             runtime.block_on(async {
-                let server = database_server().await;
-                if !server.shared {
-                    return Ok(());
-                }
                 let mut conn = PgConnection::connect_with(&server.options).await?;
                 let statement = format!("drop database if exists \"{name}\" with (force)");
                 sqlx::raw_sql(sqlx::AssertSqlSafe(statement))
@@ -206,6 +227,14 @@ pub struct Session {
 }
 
 impl TestApp {
+    /// Its own database, for another instance to share.
+    pub fn database_options(&self) -> PgConnectOptions {
+        self._database
+            .as_ref()
+            .expect("an app with a database of its own")
+            .options()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, TestDatabase, error_message, header, spawn_app_on, spawn_app_with};
+use crate::helpers::{FEED_TURN, TestApp, error_message, header, spawn_app_on, spawn_app_with, spawn_feed_app};
 
 /// One event as the wire carries it.
 #[derive(Debug, Clone, PartialEq)]
@@ -75,11 +75,9 @@ async fn delete(app: &TestApp, token: &str, chirp: &Value) {
 /// Posted through one instance, seen within a second on a stream from the other.
 #[tokio::test]
 async fn events_arrive_within_a_second_across_instances() {
-    let database = TestDatabase::create().await;
-    let (first, second) = (
-        spawn_app_on(database.options(), |_| {}).await,
-        spawn_app_on(database.options(), |_| {}).await,
-    );
+    let _turn = FEED_TURN.lock().await;
+    let first = spawn_feed_app(|_| {}).await;
+    let second = spawn_app_on(first.database_options(), |_| {}).await;
     let session = first.user().await;
     let mut reader = Reader::open(&second, "", None).await;
     let posted_at = Instant::now();
@@ -104,7 +102,8 @@ async fn events_arrive_within_a_second_across_instances() {
 
 #[tokio::test]
 async fn resuming_with_last_event_id_loses_nothing_and_repeats_nothing() {
-    let app = spawn_app_with(|_| {}).await;
+    let _turn = FEED_TURN.lock().await;
+    let app = spawn_feed_app(|_| {}).await;
     let session = app.user().await;
     let mut reader = Reader::open(&app, "", None).await;
     app.chirp(&session, "seen").await;
@@ -147,13 +146,26 @@ async fn resuming_with_last_event_id_loses_nothing_and_repeats_nothing() {
 
 #[tokio::test]
 async fn a_stream_can_follow_one_author() {
-    let app = spawn_app_with(|_| {}).await;
+    let _turn = FEED_TURN.lock().await;
+    let app = spawn_feed_app(|_| {}).await;
     let (walt, jesse) = (app.user().await, app.user().await);
     let mut reader = Reader::open(&app, &format!("?author_id={}", jesse.user_id), None).await;
     app.chirp(&walt, "not followed").await;
     let followed = app.chirp(&jesse, "followed").await;
     assert_eq!(reader.next(Duration::from_secs(2)).await.unwrap().data, followed);
     assert_eq!(reader.next(Duration::from_millis(800)).await, None);
+}
+
+/// Browsers send an empty `Last-Event-ID` to mean none.
+#[tokio::test]
+async fn an_empty_last_event_id_means_from_now() {
+    let _turn = FEED_TURN.lock().await;
+    let app = spawn_feed_app(|_| {}).await;
+    let session = app.user().await;
+    app.chirp(&session, "before").await;
+    let mut reader = Reader::open(&app, "", Some("")).await;
+    let after = app.chirp(&session, "after").await;
+    assert_eq!(reader.next(Duration::from_secs(2)).await.unwrap().data, after);
 }
 
 #[tokio::test]
@@ -204,4 +216,101 @@ async fn a_quiet_stream_gets_heartbeats() {
     let mut reader = Reader::open(&app, "", None).await;
     assert_eq!(reader.next(Duration::from_millis(2500)).await, None);
     assert!(reader.comments >= 2, "{} comment lines in 2.5 s", reader.comments);
+}
+
+/// A client that opens a stream and never reads: once the server's writes to it have been
+/// stuck for WRITE_TIMEOUT_SECS it is cut off, its place freed, and the server's memory
+/// stays flat however much it was sent meanwhile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reader_that_never_reads_is_cut_off_with_memory_flat() {
+    use tokio::io::AsyncWriteExt;
+
+    // A cluster of its own: the feed waits for every older write transaction of its cluster
+    // to end, and this one's 20,000-row insert would hold up the other tests' feeds.
+    let cluster = devpg::Cluster::throwaway().unwrap();
+    let server_options: sqlx::postgres::PgConnectOptions = cluster.url("postgres").parse().unwrap();
+    chirpy::store::create_database_if_missing(&server_options, "chirpy")
+        .await
+        .unwrap();
+    let mut command = crate::process::chirpy();
+    command.arg("serve").envs([
+        ("DATABASE_URL", cluster.url("chirpy").as_str()),
+        ("PLATFORM", "dev"),
+        ("PORT", "0"),
+        ("WRITE_TIMEOUT_SECS", "2"),
+        ("MAX_EVENT_STREAMS", "1"),
+        ("RUST_LOG", "warn"),
+    ]);
+    let server = crate::process::RunningServer::launch(command);
+    let pid = server.child.id();
+    let rss = || {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+        let kib: u64 = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .unwrap()
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        kib * 1024
+    };
+    let client = reqwest::Client::new();
+    let stream_status = async || {
+        client
+            .get(format!("{}/api/chirps/stream", server.base))
+            .send()
+            .await
+            .unwrap()
+            .status()
+    };
+    let before = rss();
+
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let mut silent = socket
+        .connect(server.base.trim_start_matches("http://").parse().unwrap())
+        .await
+        .unwrap();
+    silent
+        .write_all(b"GET /api/chirps/stream HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        stream_status().await,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "the silent reader holds the only place"
+    );
+
+    // Thousands of events at once, far more than the connection can hold.
+    let pool = sqlx::PgPool::connect_with(server_options.database("chirpy"))
+        .await
+        .unwrap();
+    sqlx::query("insert into users (email, hashed_password) values ('flood@example.com', 'x')")
+        .execute(&pool)
+        .await
+        .unwrap();
+    sqlx::query(
+        "insert into chirps (body, user_id)
+         select repeat('chirp ', 20) || n, (select id from users) from generate_series(1, 20000) n",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while stream_status().await != StatusCode::OK {
+        assert!(Instant::now() < deadline, "the silent reader was never cut off");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let after = rss();
+    eprintln!(
+        "RSS {:.1} MiB before, {:.1} MiB after",
+        before as f64 / 1048576.0,
+        after as f64 / 1048576.0
+    );
+    assert!(after < before + 20 * 1024 * 1024, "RSS grew from {before} to {after}");
+    drop(silent);
 }
