@@ -1,22 +1,28 @@
 """The whole Chirpy user journey through the Python client generated from openapi/openapi.yaml.
 
 Every call goes through the generated, typed functions; every response is checked for its
-status and its parsed type. Usage: journey.py BASE_URL POLKA_KEY (the generated package
+status and its parsed type. The one exception is the live stream (Server-Sent Events),
+which the generator cannot read: a plain httpx reader follows it, and the generated models
+parse its events. Usage: journey.py BASE_URL POLKA_KEY (the generated package
 `chirpy_client` must be importable).
 """
 
+import json
 import sys
+import time
 import uuid
 from http import HTTPStatus
 
+import httpx
 from chirpy_client import AuthenticatedClient, Client
 from chirpy_client.api.auth import login, refresh_token, revoke_token
 from chirpy_client.api.chirps import create_chirp, delete_chirp, get_chirp, list_chirps
-from chirpy_client.api.users import create_user, update_user
+from chirpy_client.api.users import create_user, get_me, update_user
 from chirpy_client.api.webhooks import polka_webhook
 from chirpy_client.models import (
     Chirp,
     Credentials,
+    DeletedChirp,
     ErrorBody,
     LoggedIn,
     Login,
@@ -42,6 +48,59 @@ def expect(response, status, parsed_type):
 def authed(base_url: str, token: str, prefix: str = "Bearer") -> AuthenticatedClient:
     # An undocumented status raises: the spec must list every status the server sends.
     return AuthenticatedClient(base_url=base_url, token=token, prefix=prefix, raise_on_unexpected_status=True)
+
+
+# How long an event may take to arrive after the change that causes it.
+EVENT_WITHIN_SECONDS = 2.0
+
+
+class EventStream:
+    """GET /api/chirps/stream read as it arrives: its events, one at a time.
+
+    The generated stream_chirps would read the whole body as one document, and the stream
+    never ends, so this is plain httpx. Comment lines (the heartbeats) are skipped.
+    """
+
+    def __init__(self, base_url: str, author_id: uuid.UUID, last_event_id: str | None = None):
+        headers = {"Accept": "text/event-stream"}
+        if last_event_id is not None:
+            headers["Last-Event-ID"] = last_event_id
+        self._http = httpx.Client(base_url=base_url, timeout=httpx.Timeout(5.0, read=EVENT_WITHIN_SECONDS))
+        request = self._http.build_request("GET", "/api/chirps/stream", params={"author_id": str(author_id)}, headers=headers)
+        self._response = self._http.send(request, stream=True)
+        assert self._response.status_code == 200, f"stream: {self._response.status_code} {self._response.read()!r}"
+        content_type = self._response.headers["content-type"]
+        assert content_type.startswith("text/event-stream"), content_type
+        self._lines = self._response.iter_lines()
+
+    def next_event(self) -> tuple[str, str, dict]:
+        """The next event's (id, event type, parsed data), within EVENT_WITHIN_SECONDS."""
+        deadline = time.monotonic() + EVENT_WITHIN_SECONDS
+        fields: dict[str, str] = {}
+        try:
+            for line in self._lines:
+                if line == "":  # a blank line ends an event
+                    if "data" in fields:
+                        return fields.get("id", ""), fields.get("event", "message"), json.loads(fields["data"])
+                    fields = {}
+                elif not line.startswith(":"):
+                    name, _, value = line.partition(":")
+                    value = value.removeprefix(" ")
+                    fields[name] = f"{fields[name]}\n{value}" if name == "data" and name in fields else value
+                assert time.monotonic() < deadline, f"no event within {EVENT_WITHIN_SECONDS} s"
+        except httpx.ReadTimeout:
+            raise AssertionError(f"no event within {EVENT_WITHIN_SECONDS} s") from None
+        raise AssertionError("the stream ended")
+
+    def close(self) -> None:
+        self._response.close()
+        self._http.close()
+
+    def __enter__(self) -> "EventStream":
+        return self
+
+    def __exit__(self, *_) -> None:
+        self.close()
 
 
 def main(base_url: str, polka_key: str) -> None:
@@ -82,6 +141,57 @@ def main(base_url: str, polka_key: str) -> None:
     assert got.body == first.body and got.created_at == first.created_at
     expect(get_chirp.sync_detailed(client=anonymous, chirp_id=uuid.uuid4()), 404, ErrorBody)
 
+    # Conditional GETs: the ETag sent back in If-None-Match gets 304, no body, while nothing changed.
+    fresh = get_chirp.sync_detailed(client=anonymous, chirp_id=first.id)
+    etag = fresh.headers["etag"]
+    assert fresh.headers["cache-control"] == "no-cache"
+    not_modified = get_chirp.sync_detailed(client=anonymous, chirp_id=first.id, if_none_match=etag)
+    expect(not_modified, 304, None)
+    assert not_modified.headers["etag"] == etag
+    list_etag = list_chirps.sync_detailed(client=anonymous, author_id=walt.id).headers["etag"]
+    expect(list_chirps.sync_detailed(client=anonymous, author_id=walt.id, if_none_match=list_etag), 304, None)
+
+    # Who am I: the caller's own user, from the access token alone.
+    me = expect(get_me.sync_detailed(client=walt_client), 200, User)
+    assert (me.id, me.email, me.is_chirpy_red) == (walt.id, email, False)
+    expect(get_me.sync_detailed(client=anonymous), 401, ErrorBody)
+    expect(get_me.sync_detailed(client=authed(base_url, "not-a-token")), 401, ErrorBody)
+
+    # Safe retries: the same Idempotency-Key and text replay the first 201 (no second chirp);
+    # the same key with other text is 422; a malformed key 400; keys are per user.
+    key = str(uuid.uuid4())
+    once = expect(create_chirp.sync_detailed(client=walt_client, body=NewChirp("Posted once"), idempotency_key=key), 201, Chirp)
+    again = expect(create_chirp.sync_detailed(client=walt_client, body=NewChirp("Posted once"), idempotency_key=key), 201, Chirp)
+    assert again == once, (again, once)
+    other_text = create_chirp.sync_detailed(client=walt_client, body=NewChirp("Posted twice?"), idempotency_key=key)
+    assert expect(other_text, 422, ErrorBody).error
+    expect(create_chirp.sync_detailed(client=walt_client, body=NewChirp("x"), idempotency_key="not a key"), 400, ErrorBody)
+    jesses = expect(create_chirp.sync_detailed(client=jesse_client, body=NewChirp("Posted once"), idempotency_key=key), 201, Chirp)
+    assert jesses.id != once.id and jesses.user_id == jesse.id
+    walts = expect(list_chirps.sync_detailed(client=anonymous, author_id=walt.id), 200, list)
+    assert [c.body for c in walts].count("Posted once") == 1, walts
+    # The list changed, so its old ETag no longer matches.
+    changed = list_chirps.sync_detailed(client=anonymous, author_id=walt.id, if_none_match=list_etag)
+    assert changed.status_code == 200 and changed.headers["etag"] != list_etag
+
+    # The live stream: a chirp posted through the client arrives as `chirp.created`.
+    with EventStream(base_url, walt.id) as stream:
+        live = expect(create_chirp.sync_detailed(client=walt_client, body=NewChirp("Live!")), 201, Chirp)
+        seen_id, kind, data = stream.next_event()
+        assert kind == "chirp.created" and Chirp.from_dict(data) == live, (kind, data)
+    # Missed while disconnected, then caught up from Last-Event-ID: in order, none twice.
+    missed = expect(create_chirp.sync_detailed(client=walt_client, body=NewChirp("Missed")), 201, Chirp)
+    expect(delete_chirp.sync_detailed(client=walt_client, chirp_id=live.id), 204, None)
+    with EventStream(base_url, walt.id, last_event_id=seen_id) as resumed:
+        _, kind, data = resumed.next_event()
+        assert kind == "chirp.created" and Chirp.from_dict(data) == missed, (kind, data)
+        _, kind, data = resumed.next_event()
+        assert kind == "chirp.deleted" and DeletedChirp.from_dict(data).id == live.id, (kind, data)
+        # Nothing else was pending: the next event is the one that happens now.
+        now = expect(create_chirp.sync_detailed(client=walt_client, body=NewChirp("Now")), 201, Chirp)
+        _, kind, data = resumed.next_event()
+        assert kind == "chirp.created" and Chirp.from_dict(data).id == now.id, (kind, data)
+
     # Refresh the access token and use the new one.
     refresh_client = authed(base_url, session.refresh_token)
     refreshed = expect(refresh_token.sync_detailed(client=refresh_client), 200, Refreshed)
@@ -91,6 +201,7 @@ def main(base_url: str, polka_key: str) -> None:
     new_email = f"heisenberg-{suffix}@example.com"
     updated = expect(update_user.sync_detailed(client=walt_client, body=Credentials(new_email, "blue sky")), 200, User)
     assert updated.email == new_email and updated.updated_at > walt.updated_at
+    assert expect(get_me.sync_detailed(client=walt_client), 200, User).email == new_email
     expect(login.sync_detailed(client=anonymous, body=Login(email, password)), 401, ErrorBody)
     expect(refresh_token.sync_detailed(client=refresh_client), 401, ErrorBody)
     session = expect(login.sync_detailed(client=anonymous, body=Login(new_email, "blue sky")), 200, LoggedIn)
@@ -112,6 +223,7 @@ def main(base_url: str, polka_key: str) -> None:
     assert expect(polka_webhook.sync_detailed(client=polka, body=nobody), 404, ErrorBody).error == "User not found"
     other_event = PolkaEvent(event="user.payment_failed", data=PolkaEventData(user_id=jesse.id))
     expect(polka_webhook.sync_detailed(client=polka, body=other_event), 204, None)
+    assert expect(get_me.sync_detailed(client=walt_client), 200, User).is_chirpy_red is True
     session = expect(login.sync_detailed(client=anonymous, body=Login(new_email, "blue sky")), 200, LoggedIn)
     assert session.is_chirpy_red is True
 

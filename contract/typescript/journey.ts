@@ -1,12 +1,14 @@
 // The whole Chirpy user journey through a TypeScript client generated from
 // openapi/openapi.yaml (openapi-typescript types + openapi-fetch calls), type-checked with
 // `tsc --strict`. Every call names its path and method as the spec does, so a renamed
-// route, a changed field or a missing status fails to compile or fails here.
+// route, a changed field or a missing status fails to compile or fails here. The live
+// stream (Server-Sent Events) is requested the same way, typed, but its body is read as a
+// stream and parsed here: the generator has no notion of event streams.
 // Usage: node dist/journey.js BASE_URL POLKA_KEY
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import createClient from "openapi-fetch";
-import type { paths } from "./generated/schema.js";
+import type { components, paths } from "./generated/schema.js";
 
 const [baseUrl, polkaKey] = process.argv.slice(2);
 if (!baseUrl || !polkaKey) {
@@ -38,6 +40,79 @@ function fails<E>(result: { error?: E; response: Response }, status: number): E 
 function expectEmpty(result: { response: Response }, status: number): void {
   assertStatus(result.response, status);
   assert.equal(result.response.headers.get("content-length") ?? "0", "0");
+}
+
+type Chirp = components["schemas"]["Chirp"];
+type DeletedChirp = components["schemas"]["DeletedChirp"];
+interface ChirpEvent {
+  id: string;
+  event: string;
+  data: Chirp | DeletedChirp;
+}
+
+/** How long an event may take to arrive after the change that causes it. */
+const EVENT_WITHIN_MS = 2_000;
+
+/** One event from the text between two blank lines; null for comments (heartbeats) alone. */
+function parseEvent(block: string): ChirpEvent | null {
+  const fields = new Map<string, string>();
+  for (const line of block.split("\n")) {
+    if (line.startsWith(":")) continue;
+    const colon = line.indexOf(":");
+    const name = colon === -1 ? line : line.slice(0, colon);
+    const value = colon === -1 ? "" : line.slice(colon + 1).replace(/^ /, "");
+    const previous = fields.get(name);
+    fields.set(name, name === "data" && previous !== undefined ? `${previous}\n${value}` : value);
+  }
+  const data = fields.get("data");
+  if (data === undefined) return null;
+  return { id: fields.get("id") ?? "", event: fields.get("event") ?? "message", data: JSON.parse(data) };
+}
+
+/** GET /api/chirps/stream, for one author, read event by event as it arrives. */
+async function openStream(authorId: string, lastEventId?: string) {
+  const controller = new AbortController();
+  const { data, response } = await api.GET("/api/chirps/stream", {
+    params: { query: { author_id: authorId }, header: lastEventId === undefined ? {} : { "Last-Event-ID": lastEventId } },
+    parseAs: "stream",
+    signal: controller.signal,
+  });
+  assertStatus(response, 200);
+  assert.match(response.headers.get("content-type") ?? "", /^text\/event-stream/);
+  assert.ok(data, "no stream");
+  const reader = data.getReader();
+  const decoder = new TextDecoder();
+  let buffer = "";
+
+  /** The next event, within EVENT_WITHIN_MS. (The server ends lines with LF.) */
+  async function next(): Promise<ChirpEvent> {
+    const deadline = Date.now() + EVENT_WITHIN_MS;
+    for (;;) {
+      let end: number;
+      while ((end = buffer.indexOf("\n\n")) !== -1) {
+        const event = parseEvent(buffer.slice(0, end));
+        buffer = buffer.slice(end + 2);
+        if (event) return event;
+      }
+      let timer: NodeJS.Timeout | undefined;
+      const expired = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no event within ${EVENT_WITHIN_MS} ms`)), deadline - Date.now());
+      });
+      try {
+        const chunk = await Promise.race([reader.read(), expired]);
+        if (chunk.done) throw new Error("the stream ended");
+        buffer += decoder.decode(chunk.value, { stream: true });
+      } finally {
+        clearTimeout(timer);
+      }
+    }
+  }
+
+  return { next, close: () => controller.abort() };
+}
+
+function isChirp(data: Chirp | DeletedChirp): data is Chirp {
+  return "body" in data;
 }
 
 const suffix = randomUUID().slice(0, 12);
@@ -80,6 +155,68 @@ const got = ok(await api.GET("/api/chirps/{chirpID}", { params: { path: { chirpI
 assert.deepEqual(got, first);
 fails(await api.GET("/api/chirps/{chirpID}", { params: { path: { chirpID: randomUUID() } } }), 404);
 
+// Conditional GETs: the ETag sent back in If-None-Match gets 304, no body, while nothing changed.
+const fresh = await api.GET("/api/chirps/{chirpID}", { params: { path: { chirpID: first.id } } });
+assertStatus(fresh.response, 200);
+assert.equal(fresh.response.headers.get("cache-control"), "no-cache");
+const etag = fresh.response.headers.get("etag");
+assert.ok(etag, "GET /api/chirps/{chirpID} sends an ETag");
+const notModified = await api.GET("/api/chirps/{chirpID}", {
+  params: { path: { chirpID: first.id }, header: { "If-None-Match": etag } },
+});
+assertStatus(notModified.response, 304);
+assert.equal(notModified.response.headers.get("etag"), etag);
+assert.equal(await notModified.response.text(), "");
+const byWalt = { author_id: walt.id };
+const listEtag = (await api.GET("/api/chirps", { params: { query: byWalt } })).response.headers.get("etag");
+assert.ok(listEtag, "GET /api/chirps sends an ETag");
+const listNotModified = await api.GET("/api/chirps", { params: { query: byWalt, header: { "If-None-Match": listEtag } } });
+assertStatus(listNotModified.response, 304);
+
+// Who am I: the caller's own user, from the access token alone.
+const me = ok(await api.GET("/api/users/me", { headers: bearer(session.token) }), 200);
+assert.deepEqual([me.id, me.email, me.is_chirpy_red], [walt.id, email, false]);
+fails(await api.GET("/api/users/me"), 401);
+fails(await api.GET("/api/users/me", { headers: bearer("not-a-token") }), 401);
+
+// Safe retries: the same Idempotency-Key and text replay the first 201 (no second chirp);
+// the same key with other text is 422; a malformed key 400; keys are per user.
+const postOnce = (token: string, body: string, key: string) =>
+  api.POST("/api/chirps", { headers: bearer(token), params: { header: { "Idempotency-Key": key } }, body: { body } });
+const key = randomUUID();
+const once = ok(await postOnce(session.token, "Posted once", key), 201);
+assert.deepEqual(ok(await postOnce(session.token, "Posted once", key), 201), once);
+assert.ok(fails(await postOnce(session.token, "Posted twice?", key), 422).error);
+fails(await postOnce(session.token, "x", "not a key"), 400);
+const jesses = ok(await postOnce(jesseSession.token, "Posted once", key), 201);
+assert.ok(jesses.id !== once.id && jesses.user_id === jesse.id);
+const walts = ok(await api.GET("/api/chirps", { params: { query: byWalt } }), 200);
+assert.equal(walts.filter((c) => c.body === "Posted once").length, 1);
+// The list changed, so its old ETag no longer matches.
+const changed = await api.GET("/api/chirps", { params: { query: byWalt, header: { "If-None-Match": listEtag } } });
+assertStatus(changed.response, 200);
+assert.notEqual(changed.response.headers.get("etag"), listEtag);
+
+// The live stream: a chirp posted through the client arrives as `chirp.created`.
+const stream = await openStream(walt.id);
+const live = ok(await post(session.token, "Live!"), 201);
+const seen = await stream.next();
+stream.close();
+assert.equal(seen.event, "chirp.created");
+assert.deepEqual(seen.data, live);
+// Missed while disconnected, then caught up from Last-Event-ID: in order, none twice.
+const missed = ok(await post(session.token, "Missed"), 201);
+expectEmpty(await api.DELETE("/api/chirps/{chirpID}", { headers: bearer(session.token), params: { path: { chirpID: live.id } } }), 204);
+const resumed = await openStream(walt.id, seen.id);
+const caughtUp = [await resumed.next(), await resumed.next()];
+assert.deepEqual(caughtUp.map((e) => [e.event, e.data.id]), [["chirp.created", missed.id], ["chirp.deleted", live.id]]);
+assert.ok(isChirp(caughtUp[0]!.data) && caughtUp[0]!.data.body === "Missed");
+// Nothing else was pending: the next event is the one that happens now.
+const now = ok(await post(session.token, "Now"), 201);
+const next = await resumed.next();
+resumed.close();
+assert.deepEqual([next.event, next.data.id], ["chirp.created", now.id]);
+
 // Refresh the access token and use the new one.
 const oldRefresh = session.refresh_token;
 const refreshed = ok(await api.POST("/api/refresh", { headers: bearer(oldRefresh) }), 200);
@@ -91,6 +228,7 @@ const updated = ok(
   200,
 );
 assert.ok(updated.email === newEmail && updated.updated_at > walt.updated_at);
+assert.equal(ok(await api.GET("/api/users/me", { headers: bearer(refreshed.token) }), 200).email, newEmail);
 fails(await api.POST("/api/login", { body: { email, password } }), 401);
 fails(await api.POST("/api/refresh", { headers: bearer(oldRefresh) }), 401);
 session = ok(await api.POST("/api/login", { body: { email: newEmail, password: "blue sky" } }), 200);
@@ -110,6 +248,7 @@ const nobody = { event: "user.upgraded", data: { user_id: randomUUID() } };
 assert.deepEqual(fails(await api.POST("/api/polka/webhooks", { headers: polka, body: nobody }), 404), { error: "User not found" });
 const otherEvent = { event: "user.payment_failed", data: { user_id: jesse.id } };
 expectEmpty(await api.POST("/api/polka/webhooks", { headers: polka, body: otherEvent }), 204);
+assert.equal(ok(await api.GET("/api/users/me", { headers: bearer(session.token) }), 200).is_chirpy_red, true);
 session = ok(await api.POST("/api/login", { body: { email: newEmail, password: "blue sky" } }), 200);
 assert.equal(session.is_chirpy_red, true);
 

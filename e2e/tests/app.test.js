@@ -16,7 +16,6 @@ import { REPO, startServer, stopCleanly } from './support/server.js';
 import {
   assertNoHorizontalScroll,
   eventually,
-  feedIdle,
   logIn,
   nextResponse,
   post,
@@ -315,20 +314,41 @@ test('account settings change the email and password, and the session keeps work
   });
 });
 
-test('the Chirpy Red badge shows after the Polka webhook and a new login', async (t) => {
+test('the Chirpy Red badge follows GET /api/users/me, after logging in and on every load', async (t) => {
   const user = await api.newUser('subscriber');
   await inApp(t, async ({ page }) => {
+    const asked = nextResponse(page, 'GET', '/api/users/me');
     await logIn(page, user.email, user.password);
+    const me = await asked;
+    assert.equal(me.status(), 200);
+    assert.equal((await me.request().allHeaders()).authorization, `Bearer ${(await storedSession(page)).token}`);
     assert.ok(await page.locator('#red-badge').isHidden(), 'not Chirpy Red yet');
 
+    // Polka upgrades the user; the session stored at login still says otherwise.
     await api.upgrade(user.id);
-    // The API has no "who am I" call: the badge follows the next login or account update.
-    await page.click('#logout-button');
-    await page.locator('#login-form').waitFor();
-    await logIn(page, user.email, user.password);
-    assert.ok(await page.locator('#red-badge').isVisible());
+    assert.equal((await storedSession(page)).user.is_chirpy_red, false);
+    const askedAgain = nextResponse(page, 'GET', '/api/users/me');
+    await page.reload();
+    assert.equal((await askedAgain).status(), 200);
+    await page.locator('#red-badge').waitFor();
     assert.equal(await text(page, '#red-badge'), 'Chirpy Red');
     assert.equal((await storedSession(page)).user.is_chirpy_red, true);
+  });
+
+  // The other way round: a stored session that claims Chirpy Red is corrected by the server.
+  const plain = await api.newUser('plain');
+  await inApp(t, async ({ page }) => {
+    await logIn(page, plain.email, plain.password);
+    await page.evaluate(() => {
+      const session = JSON.parse(localStorage.getItem('chirpy.session'));
+      session.user.is_chirpy_red = true;
+      localStorage.setItem('chirpy.session', JSON.stringify(session));
+    });
+    const asked = nextResponse(page, 'GET', '/api/users/me');
+    await page.reload();
+    assert.equal((await asked).status(), 200);
+    await eventually(async () => assert.ok(await page.locator('#red-badge').isHidden(), 'no badge: the server says no'));
+    assert.equal((await storedSession(page)).user.is_chirpy_red, false);
   });
 });
 
@@ -374,8 +394,7 @@ test('keyboard only: Tab through the log-in form, submit with Space, post with E
     const posted = nextResponse(page, 'POST', '/api/chirps');
     await page.keyboard.press('Enter');
     assert.equal((await posted).status(), 201);
-    await feedIdle(page);
-    assert.equal((await readFeed(page))[0].body, 'Typed without a mouse');
+    await eventually(async () => assert.equal((await readFeed(page))[0]?.body, 'Typed without a mouse'));
 
     // On to the sort toggle, and Enter flips it.
     for (let i = 0; i < 5 && (await focused()) !== 'sort-toggle'; i++) await page.keyboard.press('Tab');

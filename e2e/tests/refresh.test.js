@@ -85,3 +85,19 @@ test('when the refresh token is refused too, the app logs out locally and says s
     assert.equal(requests.filter((r) => r === 'POST /api/chirps').length, 1, 'no retry without a new token');
   });
 });
+
+test('on load, a session whose refresh token was revoked elsewhere ends, and the app says so', async (t) => {
+  const user = await api.newUser('stale');
+  await inApp(browser, server.url, t, async ({ page }) => {
+    await logIn(page, user.email, user.password);
+    const { refreshToken } = await storedSession(page);
+    assert.equal((await api.call('POST', '/api/revoke', { authorization: `Bearer ${refreshToken}` })).status, 204);
+    await outliveAccessToken();
+
+    // Nothing to do but open the app: asking the server who we are finds out.
+    await page.reload();
+    await page.locator('#login-form').waitFor();
+    assert.equal(await text(page, '#login-error'), 'Your session has expired. Please log in again.');
+    assert.equal(await storedSession(page), null);
+  });
+});

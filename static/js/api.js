@@ -3,21 +3,24 @@
 // refresh token and retries once. When the refresh token is refused too, the session is
 // over: it is dropped locally and the caller gets an ApiError with `sessionExpired` set.
 
+import { retryOnce } from './idempotency.js';
 import { endSession, getSession, replaceAccessToken, startSession, updateUser } from './session.js';
 
 export class ApiError extends Error {
-  constructor(status, message, { sessionExpired = false } = {}) {
+  /** `status` 0 means no answer at all; `retryAfter` is the server's Retry-After, in seconds. */
+  constructor(status, message, { sessionExpired = false, retryAfter = null } = {}) {
     super(message);
     this.name = 'ApiError';
     this.status = status;
     this.sessionExpired = sessionExpired;
+    this.retryAfter = retryAfter;
   }
 }
 
 const SESSION_EXPIRED = 'Your session has expired. Please log in again.';
 
-async function send(method, path, { body, bearer } = {}) {
-  const headers = { Accept: 'application/json' };
+async function send(method, path, { body, bearer, extraHeaders = {} } = {}) {
+  const headers = { Accept: 'application/json', ...extraHeaders };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (bearer) headers.Authorization = `Bearer ${bearer}`;
   let response;
@@ -31,7 +34,12 @@ async function send(method, path, { body, bearer } = {}) {
   } catch {
     throw new ApiError(0, 'Could not reach the Chirpy server. Check your connection and try again.');
   }
-  if (!response.ok) throw new ApiError(response.status, await errorMessage(response));
+  if (!response.ok) {
+    const retryAfter = Number.parseInt(response.headers.get('Retry-After') ?? '', 10);
+    throw new ApiError(response.status, await errorMessage(response), {
+      retryAfter: Number.isNaN(retryAfter) ? null : retryAfter,
+    });
+  }
   if (response.status === 204) return null;
   return response.json();
 }
@@ -71,17 +79,17 @@ function refreshAccessToken(session) {
   return refreshing;
 }
 
-async function authed(method, path, body) {
+async function authed(method, path, body, extraHeaders) {
   const session = getSession();
   if (!session) throw new ApiError(401, 'Please log in first.', { sessionExpired: true });
   try {
-    return await send(method, path, { body, bearer: session.token });
+    return await send(method, path, { body, bearer: session.token, extraHeaders });
   } catch (error) {
     if (error.status !== 401) throw error;
   }
   const token = await refreshAccessToken(session);
   try {
-    return await send(method, path, { body, bearer: token });
+    return await send(method, path, { body, bearer: token, extraHeaders });
   } catch (error) {
     // A brand-new token refused: the account is gone. Retry only once, then give up.
     if (error.status === 401) {
@@ -123,12 +131,23 @@ export async function listChirps({ sort = 'desc', authorId = null } = {}) {
   return send('GET', `/api/chirps?${query}`);
 }
 
-export async function postChirp(body) {
-  return authed('POST', '/api/chirps', { body });
+/**
+ * Posts under `idempotencyKey` (see idempotency.js), retrying once with that same key when
+ * the outcome is unknown, so a lost answer never becomes two chirps.
+ */
+export async function postChirp(body, idempotencyKey) {
+  return retryOnce(() => authed('POST', '/api/chirps', { body }, { 'Idempotency-Key': idempotencyKey }));
 }
 
 export async function deleteChirp(id) {
   return authed('DELETE', `/api/chirps/${encodeURIComponent(id)}`);
+}
+
+/** Who the server says we are now: Chirpy Red may have changed since we logged in. */
+export async function refreshUser() {
+  const user = await authed('GET', '/api/users/me');
+  updateUser(user);
+  return user;
 }
 
 /**

@@ -49,7 +49,10 @@ export function renderChirp(chirp, { me, onAuthor, onDelete, now = new Date() })
 
   return el(
     'li',
-    { className: mine ? 'chirp chirp-mine' : 'chirp', dataset: { chirpId: chirp.id, userId: chirp.user_id } },
+    {
+      className: mine ? 'chirp chirp-mine' : 'chirp',
+      dataset: { chirpId: chirp.id, userId: chirp.user_id, createdAt: chirp.created_at },
+    },
     el('span', { className: avatarClass(chirp.user_id), ariaHidden: 'true' }, chirp.user_id.slice(0, 2)),
     el(
       'article',
@@ -59,4 +62,29 @@ export function renderChirp(chirp, { me, onAuthor, onDelete, now = new Date() })
     ),
     remove,
   );
+}
+
+/** The list item of the chirp with this id, or null. */
+export function findChirp(list, id) {
+  return [...list.children].find((item) => item.dataset.chirpId === id) ?? null;
+}
+
+/**
+ * Where the server would list a chirp: by creation time to the microsecond, ties by id.
+ * Timestamps come with 0 to 9 fraction digits, so they are padded before comparing as text.
+ */
+function orderKey({ createdAt, chirpId }) {
+  const match = /^(.*T\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?Z$/.exec(createdAt);
+  const time = match ? `${match[1]}.${(match[2] ?? '').padEnd(9, '0')}` : createdAt;
+  return `${time} ${chirpId}`;
+}
+
+/** Inserts a rendered chirp where it belongs in a list sorted `asc` or `desc`. */
+export function placeChirp(list, item, sort) {
+  const key = orderKey(item.dataset);
+  const before = [...list.children].find((other) => {
+    const otherKey = orderKey(other.dataset);
+    return sort === 'desc' ? otherKey < key : otherKey > key;
+  });
+  list.insertBefore(item, before ?? null);
 }

@@ -3,11 +3,14 @@
 // Views: logged out, the log-in / sign-up card and the public feed; logged in, the
 // composer and the feed, or the account settings. Which one shows follows the session
 // (see session.js), so a session that ends anywhere (log out, or a refused refresh token)
-// brings the log-in card back.
+// brings the log-in card back. The feed follows the live stream (see live.js), so chirps
+// posted and deleted anywhere show up without a reload.
 
 import * as api from './api.js';
 import { el, say, show } from './dom.js';
-import { authorName, renderChirp } from './feed.js';
+import { authorName, findChirp, placeChirp, renderChirp } from './feed.js';
+import { newIdempotencyKey } from './idempotency.js';
+import { followChirps } from './live.js';
 import { getSession, sessionEvents } from './session.js';
 import { MAX_CHIRP_CHARS, charCount } from './text.js';
 
@@ -43,6 +46,7 @@ const ui = {
 
   feedView: $('feed-view'),
   feedHeading: $('feed-heading'),
+  liveIndicator: $('live-indicator'),
   sortToggle: $('sort-toggle'),
   filterBar: $('filter-bar'),
   filterLabel: $('filter-label'),
@@ -95,8 +99,19 @@ sessionEvents.addEventListener('change', () => {
   if (userId !== lastUserId) {
     lastUserId = userId;
     loadFeed();
+    if (userId) refreshUser();
   }
 });
+
+/** Asks the server who we are (Chirpy Red now?) instead of trusting the last login. */
+async function refreshUser() {
+  try {
+    await api.refreshUser();
+  } catch (error) {
+    // Any other failure keeps what we knew; it is only the badge.
+    if (error.sessionExpired) sessionLost(error);
+  }
+}
 
 /** Ends up on the log-in card after a session ended on its own, saying why. */
 function sessionLost(error) {
@@ -230,6 +245,15 @@ ui.chirpBody.addEventListener('keydown', (event) => {
   }
 });
 
+// One Idempotency-Key per draft: pressing Post again on the same text after a failure
+// reuses it, so a post that did reach the server is not posted twice.
+let draft = { text: null, key: null };
+
+function keyFor(text) {
+  if (draft.text !== text) draft = { text, key: newIdempotencyKey() };
+  return draft.key;
+}
+
 ui.chirpForm.addEventListener('submit', async (event) => {
   event.preventDefault();
   updateCounter();
@@ -239,11 +263,13 @@ ui.chirpForm.addEventListener('submit', async (event) => {
   ui.chirpSubmit.disabled = true;
   ui.chirpForm.setAttribute('aria-busy', 'true');
   try {
-    const chirp = await api.postChirp(body);
+    const chirp = await api.postChirp(body, keyFor(body));
+    draft = { text: null, key: null };
     ui.chirpBody.value = '';
     const censored = chirp.body !== body;
     say(ui.status, censored ? 'Posted, with some words replaced by ****.' : 'Posted.');
-    await loadFeed();
+    // Shown now rather than when the stream brings it; the stream's copy is then ignored.
+    afterLoad(() => showChirp(chirp));
   } catch (error) {
     if (error.sessionExpired) sessionLost(error);
     else say(ui.chirpError, error.message);
@@ -258,27 +284,85 @@ ui.chirpForm.addEventListener('submit', async (event) => {
 // Only the answer to the latest request is shown, however the responses arrive.
 let feedGeneration = 0;
 
+// Changes that come while a list is loading (stream events, one's own post) wait for it and
+// are then applied on top: the list may predate them. Applying one twice changes nothing.
+let heldChanges = null;
+
+function afterLoad(change) {
+  if (heldChanges) heldChanges.push(change);
+  else change();
+}
+
+function applyHeldChanges() {
+  const changes = heldChanges ?? [];
+  heldChanges = null;
+  changes.forEach((change) => change());
+}
+
 async function loadFeed() {
   const generation = ++feedGeneration;
+  heldChanges ??= [];
   ui.feed.setAttribute('aria-busy', 'true');
   renderFeedControls();
-  let chirps;
+  let chirps = null;
+  let failure = null;
   try {
     chirps = await api.listChirps(feedState);
   } catch (error) {
-    if (generation !== feedGeneration) return;
-    ui.feed.removeAttribute('aria-busy');
-    say(ui.feedMessage, `Could not load chirps: ${error.message}`);
-    return;
+    failure = error;
   }
   if (generation !== feedGeneration) return;
-  const me = getSession()?.user ?? null;
-  const now = new Date();
-  ui.feed.replaceChildren(
-    ...chirps.map((chirp) => renderChirp(chirp, { me, now, onAuthor: filterByAuthor, onDelete: removeChirp })),
-  );
+  if (failure) {
+    say(ui.feedMessage, `Could not load chirps: ${failure.message}`);
+  } else {
+    ui.feed.replaceChildren(...chirps.map(renderFeedItem));
+    updateFeedMessage();
+  }
   ui.feed.removeAttribute('aria-busy');
-  say(ui.feedMessage, chirps.length ? '' : feedState.authorId ? 'No chirps by this author yet.' : 'No chirps yet. Be the first!');
+  applyHeldChanges();
+  // Tells the browser tests that the first feed has been drawn (or failed to load).
+  document.documentElement.dataset.ready = 'true';
+}
+
+function renderFeedItem(chirp) {
+  const me = getSession()?.user ?? null;
+  return renderChirp(chirp, { me, onAuthor: filterByAuthor, onDelete: removeChirp });
+}
+
+function updateFeedMessage() {
+  if (ui.feed.children.length) say(ui.feedMessage, '');
+  else say(ui.feedMessage, feedState.authorId ? 'No chirps by this author yet.' : 'No chirps yet. Be the first!');
+}
+
+/** Adds a chirp the feed should show, unless it is there already. */
+function showChirp(chirp) {
+  if (feedState.authorId && chirp.user_id !== feedState.authorId) return;
+  if (findChirp(ui.feed, chirp.id)) return;
+  placeChirp(ui.feed, renderFeedItem(chirp), feedState.sort);
+  updateFeedMessage();
+}
+
+/** Takes a deleted chirp off the feed, if it is there. */
+function dropChirp(id) {
+  const item = findChirp(ui.feed, id);
+  if (!item) return;
+  // Focus inside the item (its delete button) would fall to <body>: keep it in the feed.
+  if (item.contains(document.activeElement)) ui.feedHeading.focus();
+  item.remove();
+  updateFeedMessage();
+}
+
+// The stream for the author shown; a new one (and a new list) when the filter changes.
+let stream = null;
+
+function followFeed() {
+  stream?.close();
+  stream = followChirps(feedState.authorId, {
+    onCreated: (chirp) => afterLoad(() => showChirp(chirp)),
+    onDeleted: (id) => afterLoad(() => dropChirp(id)),
+    onState: (live) => show(ui.liveIndicator, live),
+    onSubscribed: loadFeed,
+  });
 }
 
 function renderFeedControls() {
@@ -299,13 +383,15 @@ function renderFeedControls() {
 
 function filterByAuthor(userId) {
   feedState.authorId = userId;
-  loadFeed();
+  renderFeedControls();
+  followFeed();
   ui.clearFilter.focus();
 }
 
 ui.clearFilter.addEventListener('click', () => {
   feedState.authorId = null;
-  loadFeed();
+  renderFeedControls();
+  followFeed();
   ui.feedHeading.focus();
 });
 
@@ -318,10 +404,9 @@ async function removeChirp(chirp, button) {
   button.disabled = true;
   try {
     await api.deleteChirp(chirp.id);
-    button.closest('li')?.remove();
+    afterLoad(() => dropChirp(chirp.id));
     say(ui.status, 'Chirp deleted.');
     ui.feedHeading.focus();
-    if (!ui.feed.children.length) loadFeed();
   } catch (error) {
     button.disabled = false;
     if (error.sessionExpired) sessionLost(error);
@@ -362,6 +447,7 @@ ui.settingsForm.addEventListener('submit', async (event) => {
   await busy(ui.settingsForm, async () => {
     try {
       await api.updateAccount(email, password);
+      refreshUser();
       closeSettings();
       say(ui.status, 'Your email and password are updated.');
     } catch (error) {
@@ -375,7 +461,6 @@ ui.settingsForm.addEventListener('submit', async (event) => {
 
 render();
 updateCounter();
-// `data-ready` tells the browser tests that the first feed has been drawn.
-loadFeed().finally(() => {
-  document.documentElement.dataset.ready = 'true';
-});
+if (getSession()) refreshUser();
+// The first list loads once the stream listens (see followFeed).
+followFeed();

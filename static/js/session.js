@@ -3,9 +3,9 @@
 // `token` is the short-lived access token (a JWT); `refreshToken` gets a new one from
 // POST /api/refresh and is revoked by POST /api/revoke on log out.
 //
-// The user fields come from the last login or account update response: the API has no
-// "who am I" endpoint, so a Chirpy Red upgrade made by the Polka webhook shows up after the
-// next login (or settings change). That is a known, accepted limitation.
+// The user fields start from the login response and are replaced by GET /api/users/me
+// after each login and on every load, so a Chirpy Red upgrade made by the Polka webhook
+// (or an email changed on another device) shows up without logging in again.
 
 const STORAGE_KEY = 'chirpy.session';
 
@@ -56,9 +56,13 @@ export function startSession(loggedIn) {
   store();
 }
 
-/** Keeps the tokens, replaces what we know about the user (from PUT /api/users). */
+/**
+ * Keeps the tokens, replaces what we know about the user (from PUT /api/users or GET
+ * /api/users/me). An answer about someone else (this session ended while it was on its
+ * way, and another began) is ignored.
+ */
 export function updateUser(user) {
-  if (!current) return;
+  if (!current || current.user.id !== user.id) return;
   current = { ...current, user: pickUser(user) };
   store();
 }

@@ -11,8 +11,8 @@ export function newEmail(name = 'user') {
 }
 
 export function createApi(baseUrl) {
-  async function call(method, path, { body, authorization } = {}) {
-    const headers = {};
+  async function call(method, path, { body, authorization, headers: extra = {} } = {}) {
+    const headers = { ...extra };
     if (body !== undefined) headers['Content-Type'] = 'application/json';
     if (authorization) headers.Authorization = authorization;
     const response = await fetch(`${baseUrl}${path}`, {
@@ -22,7 +22,7 @@ export function createApi(baseUrl) {
     });
     const text = await response.text();
     const isJson = (response.headers.get('content-type') ?? '').startsWith('application/json');
-    return { status: response.status, body: isJson ? JSON.parse(text) : text };
+    return { status: response.status, headers: response.headers, body: isJson ? JSON.parse(text) : text };
   }
 
   async function expectStatus(expected, promise) {
@@ -46,6 +46,10 @@ export function createApi(baseUrl) {
     },
     postChirp: (token, body) =>
       expectStatus(201, call('POST', '/api/chirps', { body: { body }, authorization: `Bearer ${token}` })),
+    deleteChirp: (token, id) =>
+      expectStatus(204, call('DELETE', `/api/chirps/${id}`, { authorization: `Bearer ${token}` })),
+    /** Every chirp by one user, oldest first. */
+    chirpsBy: (userId) => expectStatus(200, call('GET', `/api/chirps?author_id=${userId}`)),
     refresh: (refreshToken) => call('POST', '/api/refresh', { authorization: `Bearer ${refreshToken}` }),
     upgrade: (userId) =>
       expectStatus(204, call('POST', '/api/polka/webhooks', {

@@ -41,11 +41,12 @@ const API_ERROR_STATUS = /^Failed to load resource: the server responded with a 
 /**
  * A fresh context (its own localStorage) and page on `baseUrl`, whose document must come
  * with the server's strict CSP (no inline code, own origin only). `problems` collects
- * console errors, page errors and CSP violations;
+ * console errors, page errors and CSP violations, except console errors matching one of
+ * `expectedErrors` (what a test provokes on purpose, such as a 503 it injected);
  * `requests` every request the page made ("POST /api/refresh" and so on);
  * call `assertClean()` at the end of each test.
  */
-export async function openApp(browser, baseUrl, { viewport = DESKTOP, path = '/app/' } = {}) {
+export async function openApp(browser, baseUrl, { viewport = DESKTOP, path = '/app/', expectedErrors = [] } = {}) {
   const context = await browser.newContext({ viewport, baseURL: baseUrl, reducedMotion: 'reduce' });
   const problems = [];
   const requests = [];
@@ -63,6 +64,7 @@ export async function openApp(browser, baseUrl, { viewport = DESKTOP, path = '/a
     const text = message.text();
     const url = message.location()?.url ?? '';
     if (API_ERROR_STATUS.test(text) && new URL(url, baseUrl).pathname.startsWith('/api/')) return;
+    if (expectedErrors.some((pattern) => pattern.test(text))) return;
     problems.push(`console error: ${text} (${url})`);
   });
   page.on('pageerror', (error) => problems.push(`page error: ${error.stack || error.message}`));

@@ -54,6 +54,21 @@ function finalResponse(page, method, pathname) {
   return page.waitForResponse((r) => isApi(r, method, pathname) && r.status() !== 401, { timeout: TIMEOUT });
 }
 
+/** Waits until the feed follows the live stream (the "Live" indicator shows). */
+export async function feedLive(page) {
+  await page.locator('#live-indicator').waitFor({ state: 'visible', timeout: TIMEOUT });
+}
+
+/** Waits until the chirp with this id is in the feed (`state: 'detached'`: until it is gone). */
+export async function chirpInFeed(page, id, { state = 'attached', timeout = TIMEOUT } = {}) {
+  await page.locator(`#feed li[data-chirp-id="${id}"]`).waitFor({ state, timeout });
+}
+
+/** How many times the page has fetched the list (the stream, /api/chirps/stream, aside). */
+export function listFetches(requests) {
+  return requests.filter((r) => r.startsWith('GET /api/chirps?')).length;
+}
+
 /** Waits until the feed has no request in flight. */
 export async function feedIdle(page) {
   await page.waitForFunction(() => !document.getElementById('feed').hasAttribute('aria-busy'), null, {
