@@ -80,3 +80,24 @@ e2e:
     # runs this same binary.
     if [ -z "${CHIRPY_BIN_DIR:-}" ]; then cargo build --quiet; fi
     CHIRPY_E2E_SKIP_BUILD=1 npm test --prefix e2e
+
+# Needs PostgreSQL's server, pgbouncer and haproxy (apt-get install postgresql pgbouncer haproxy).
+# Options: --port PORT (haproxy's; default a free one), --env NAME=VALUE (both instances), --pool-mode session
+# (diagnosis only: tells transaction pooling's failures from others).
+[doc("A local cluster on loopback: PostgreSQL primary and streaming replica, PgBouncer, two instances behind haproxy; Ctrl-C stops it")]
+[positional-arguments]
+cluster *args:
+    PYTHONPATH=$PWD/harness python3 -m chirpy_harness.cluster "$@"
+
+# Options: --only 1,5 (some checks), --env NAME=VALUE, --pool-mode session. Logs: target/cluster/logs.
+[doc("Cluster tests through haproxy: journeys, shared state, read-your-writes, a killed instance, a stopped replica")]
+[positional-arguments]
+cluster-test *args:
+    PYTHONPATH=$PWD/harness python3 -m chirpy_harness.cluster_test "$@"
+
+# Options: --duration S (10), --connections N (16), --no-write, --env NAME=VALUE, --pool-mode session.
+# Needs wrk (apt-get install wrk).
+[doc("The replica's share of chirp reads under read load through the cluster; writes BENCHMARKS.md's cluster section")]
+[positional-arguments]
+cluster-bench *args:
+    PYTHONPATH=$PWD/harness python3 -m chirpy_harness.cluster_bench "$@"
