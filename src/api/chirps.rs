@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::{
-    AccessToken, ApiTags, ChirpText, JsonArray, JsonObject, Text, Timestamp,
+    AccessToken, ApiTags, ChirpText, JsonArray, JsonObject, REFUSED_ACCESS_TOKEN, Text, Timestamp,
     conditional::{ETag, NoCache, client_has},
 };
 use crate::{
@@ -271,7 +271,7 @@ impl ChirpsApi {
                 }
             }
         };
-        let chirp = chirp.ok_or(ApiError::Unauthorized("User no longer exists"))?;
+        let chirp = chirp.ok_or(REFUSED_ACCESS_TOKEN)?;
         // This instance's pages show it at once; the others hear of it.
         state.cache.posted();
         state.announcer.posted(chirp.id);

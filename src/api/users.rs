@@ -4,7 +4,7 @@ use poem::web::Data;
 use poem_openapi::{ApiResponse, Object, OpenApi, payload::Json, types::Example};
 use uuid::Uuid;
 
-use super::{AccessToken, ApiTags, EmailText, PasswordText, Text, Timestamp};
+use super::{AccessToken, ApiTags, EmailText, PasswordText, REFUSED_ACCESS_TOKEN, Text, Timestamp};
 use crate::{
     domain::{Email, Password},
     error::{ApiError, api_errors},
@@ -136,7 +136,7 @@ impl UsersApi {
     #[oai(path = "/api/users/me", method = "get", operation_id = "getMe")]
     async fn me(&self, state: Data<&AppState>, auth: AccessToken) -> Result<Me, MeError> {
         let user = state.store.user(auth.0).await?;
-        let user = user.ok_or(ApiError::Unauthorized("User no longer exists"))?;
+        let user = user.ok_or(REFUSED_ACCESS_TOKEN)?;
         Ok(Me::Ok(Json(user.into())))
     }
 
@@ -157,7 +157,7 @@ impl UsersApi {
         let user = match state.store.update_credentials(auth.0, email.as_str(), &hash).await? {
             CredentialsUpdate::Updated(user) => user,
             CredentialsUpdate::EmailTaken => return Err(EMAIL_TAKEN.into()),
-            CredentialsUpdate::NoSuchUser => return Err(ApiError::Unauthorized("User no longer exists").into()),
+            CredentialsUpdate::NoSuchUser => return Err(REFUSED_ACCESS_TOKEN.into()),
         };
         tracing::info!(user_id = %user.id, "credentials changed, refresh tokens revoked");
         Ok(UpdatedUser::Ok(Json(user.into())))
