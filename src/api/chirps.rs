@@ -32,7 +32,9 @@ pub struct Chirp {
     pub id: Uuid,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
-    /// The text, with profanity replaced by `****`.
+    /// The text, with profanity replaced by `****`: `kerfuffle`, `sharbert` and `fornax`,
+    /// in any case, however written (fullwidth or mathematical letters, ligatures, invisible
+    /// characters inside), and between or beside any punctuation (`fornax's`, `fornax-fornax`).
     pub body: String,
     /// The author.
     pub user_id: Uuid,
@@ -53,7 +55,8 @@ impl From<store::Chirp> for Chirp {
 #[derive(Object)]
 #[oai(example)]
 struct NewChirp {
-    /// At most 140 characters (not bytes), not blank.
+    /// At most 140 characters (not bytes), not blank: whitespace and invisible characters
+    /// (zero-width spaces and joiners, bidi controls, ...) alone are empty.
     body: Text<ChirpText>,
 }
 

@@ -4,6 +4,7 @@ mod chirp_body;
 mod email;
 mod idempotency_key;
 mod password;
+mod unicode;
 
 pub use chirp_body::{CHIRP_MAX_CHARS, ChirpBody};
 pub use email::Email;
