@@ -220,7 +220,8 @@ impl ChirpsApi {
     /// Post a chirp
     ///
     /// Publishes a chirp by the caller. Profane words (`kerfuffle`, `sharbert`, `fornax`, in any
-    /// letter case) are replaced by `****`. To retry safely, send an `Idempotency-Key`: a retry
+    /// letter case, in fullwidth or mathematical letters, with invisible characters inside, and
+    /// with punctuation beside or between words) are replaced by `****`. To retry safely, send an `Idempotency-Key`: a retry
     /// with the same key and text gets the first response again instead of a second chirp.
     #[oai(path = "/api/chirps", method = "post", operation_id = "createChirp")]
     async fn create(

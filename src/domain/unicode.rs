@@ -3,7 +3,7 @@
 //! (the Unicode Consortium's own library), one Unicode version for all of it.
 
 use icu_casemap::CaseMapper;
-use icu_normalizer::ComposingNormalizer;
+use icu_normalizer::{ComposingNormalizer, DecomposingNormalizer};
 use icu_properties::{
     CodePointMapData, CodePointSetData,
     props::{DefaultIgnorableCodePoint, GeneralCategory, GeneralCategoryGroup},
@@ -17,6 +17,12 @@ pub fn is_invisible(c: char) -> bool {
     category(c) == GeneralCategory::Format || CodePointSetData::new::<DefaultIgnorableCodePoint>().contains(c)
 }
 
+/// Whether `c` is not yet assigned a meaning. Unicode promises that normalisation and case
+/// folding of assigned characters never change; an unassigned one may gain a folding later.
+pub fn is_unassigned(c: char) -> bool {
+    category(c) == GeneralCategory::Unassigned
+}
+
 /// Whether `c` is a combining mark (accents and the like), which belongs to the letter before it.
 pub fn is_mark(c: char) -> bool {
     GeneralCategoryGroup::Mark.contains(category(c))
@@ -24,6 +30,19 @@ pub fn is_mark(c: char) -> bool {
 
 fn category(c: char) -> GeneralCategory {
     CodePointMapData::<GeneralCategory>::new().get(c)
+}
+
+/// `text` in Normalization Form C: canonically equivalent spellings (`é` as one character
+/// or as `e` and a combining accent) become one.
+pub fn nfc(text: &str) -> String {
+    ComposingNormalizer::new_nfc().normalize(text).into_owned()
+}
+
+/// The form in which canonical caseless matching compares (Unicode's D145): decomposed,
+/// fully case-folded (`ß` and `ss`, `ς` and `σ` and `Σ` are one), then recomposed.
+pub fn canonical_fold(text: &str) -> String {
+    let decomposed = DecomposingNormalizer::new_nfd().normalize(text);
+    nfc(&CaseMapper::new().fold_string(&decomposed))
 }
 
 /// The form in which compatibility caseless matching compares (Unicode's D146, with NFKC
@@ -63,6 +82,15 @@ mod tests {
         for c in ['a', ' ', '\u{a0}', '-', 'é', '\u{301}', '🙂', '\u{3000}', '\0'] {
             assert!(!is_invisible(c), "U+{:04X}", c as u32);
         }
+    }
+
+    #[test]
+    fn folds_what_lowercasing_misses() {
+        assert_eq!(canonical_fold("ΣΟΦΊΑΣ"), canonical_fold("σοφίας"));
+        assert_eq!(canonical_fold("Straße"), canonical_fold("STRASSE"));
+        assert_eq!(canonical_fold("e\u{301}cole"), canonical_fold("\u{e9}cole"));
+        assert_eq!(canonical_fold("\u{e9}cole"), "\u{e9}cole", "recomposed");
+        assert_ne!(canonical_fold("ＦＯＲＮＡＸ"), "fornax", "width is not case");
     }
 
     #[test]
