@@ -72,10 +72,12 @@ def seed_users(base_url: str, psql: Psql, tmp: Path) -> None:
         raise HarnessError(f"unexpected hash {hashed[:20]}...")
     psql.run(f"""
         delete from users where id = '{user["id"]}';
-        insert into users (id, created_at, updated_at, email, hashed_password)
-        select {USER_ID_SQL.format(n="n")}, t, t, 'bench-user-' || n || '@example.com', '{hashed}'
+        insert into users (id, created_at, updated_at, email, email_key, hashed_password)
+        select {USER_ID_SQL.format(n="n")}, t, t, e, e, '{hashed}'
         from generate_series(1, {N_AUTHORS}) n,
-             lateral (select timestamptz '2025-01-01' + n * interval '1 minute') s(t);
+             lateral (select timestamptz '2025-01-01' + n * interval '1 minute') s(t),
+             -- ASCII and lowercase: the address is its own key.
+             lateral (select 'bench-user-' || n || '@example.com') m(e);
         vacuum analyze users;
     """)
     (tmp / "emails.txt").write_text("".join(f"bench-user-{n}@example.com\n" for n in range(1, N_AUTHORS + 1)))

@@ -1,7 +1,7 @@
 //! What an instance does besides answering requests: adding its visit count to the shared
-//! one every second, and deleting what has outlived its use (login-throttle windows that
-//! have ended, feed events and idempotency keys older than a day). Every instance does it;
-//! deleting what another already deleted is harmless.
+//! one every second, deleting what has outlived its use (login-throttle windows that have
+//! ended, feed events and idempotency keys older than a day) and keying emails stored
+//! without a key. Every instance does it; doing what another already did is harmless.
 
 use std::time::Duration;
 
@@ -32,6 +32,12 @@ pub fn spawn_housekeeping(state: &AppState) {
             report("login-throttle windows", throttle.delete_expired().await);
             report("feed events", store.delete_old_events(EVENTS_KEPT).await);
             report("idempotency keys", store.delete_expired_idempotency_keys().await);
+            // Users an instance of the previous release wrote during a rolling deploy.
+            match store.key_emails().await {
+                Ok(0) => {}
+                Ok(keyed) => tracing::info!(users = keyed, "computed missing email keys"),
+                Err(err) => tracing::warn!(error = %err, "could not compute missing email keys"),
+            }
         }
     });
 }

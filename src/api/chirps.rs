@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::{
-    AccessToken, ApiTags, ChirpText, JsonArray, JsonObject, Text, Timestamp,
+    AccessToken, ApiTags, ChirpText, JsonArray, JsonObject, REFUSED_ACCESS_TOKEN, Text, Timestamp,
     conditional::{ETag, NoCache, client_has},
 };
 use crate::{
@@ -32,7 +32,9 @@ pub struct Chirp {
     pub id: Uuid,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
-    /// The text, with profanity replaced by `****`.
+    /// The text, with profanity replaced by `****`: `kerfuffle`, `sharbert` and `fornax`,
+    /// in any case, however written (fullwidth or mathematical letters, ligatures, invisible
+    /// characters inside), and between or beside any punctuation (`fornax's`, `fornax-fornax`).
     pub body: String,
     /// The author.
     pub user_id: Uuid,
@@ -53,7 +55,8 @@ impl From<store::Chirp> for Chirp {
 #[derive(Object)]
 #[oai(example)]
 struct NewChirp {
-    /// At most 140 characters (not bytes), not blank.
+    /// At most 140 characters (not bytes), not blank: whitespace and invisible characters
+    /// (zero-width spaces and joiners, bidi controls, ...) alone are empty.
     body: Text<ChirpText>,
 }
 
@@ -217,7 +220,8 @@ impl ChirpsApi {
     /// Post a chirp
     ///
     /// Publishes a chirp by the caller. Profane words (`kerfuffle`, `sharbert`, `fornax`, in any
-    /// letter case) are replaced by `****`. To retry safely, send an `Idempotency-Key`: a retry
+    /// letter case, in fullwidth or mathematical letters, with invisible characters inside, and
+    /// with punctuation beside or between words) are replaced by `****`. To retry safely, send an `Idempotency-Key`: a retry
     /// with the same key and text gets the first response again instead of a second chirp.
     #[oai(path = "/api/chirps", method = "post", operation_id = "createChirp")]
     async fn create(
@@ -271,7 +275,7 @@ impl ChirpsApi {
                 }
             }
         };
-        let chirp = chirp.ok_or(ApiError::Unauthorized("User no longer exists"))?;
+        let chirp = chirp.ok_or(REFUSED_ACCESS_TOKEN)?;
         // This instance's pages show it at once; the others hear of it.
         state.cache.posted(chirp.id);
         state.announcer.posted(chirp.id);

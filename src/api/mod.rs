@@ -16,7 +16,7 @@ use poem_openapi::{OpenApiService, Tags};
 
 pub use conditional::client_has;
 pub use json::{JsonArray, JsonObject};
-pub use schemes::{AccessToken, PolkaKey, RefreshBearer};
+pub use schemes::{AccessToken, PolkaKey, REFUSED_ACCESS_TOKEN, RefreshBearer};
 pub use stream::render as render_event;
 pub use text::{ChirpText, EmailText, PasswordText, Text};
 pub use timestamp::Timestamp;

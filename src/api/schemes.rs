@@ -10,7 +10,15 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use uuid::Uuid;
 
-use crate::{auth::RefreshToken, error::ApiError, state::AppState};
+use crate::{
+    auth::{INVALID_ACCESS_TOKEN, RefreshToken},
+    error::ApiError,
+    state::AppState,
+};
+
+/// The answer to any access token that does not get the caller in, including a valid one
+/// whose user has since been deleted: the client cannot tell which.
+pub const REFUSED_ACCESS_TOKEN: ApiError = ApiError::Unauthorized(INVALID_ACCESS_TOKEN);
 
 /// The access token from `POST /api/login` (a short-lived JWT), sent as
 /// `Authorization: Bearer <token>`.
@@ -50,7 +58,10 @@ fn state(req: &Request) -> Result<&AppState, ApiError> {
 
 async fn check_access_token(req: &Request, bearer: Bearer) -> poem::Result<Uuid> {
     let verified = state(req)?.access_tokens.verify(&bearer.token);
-    verified.map_err(|err| ApiError::Unauthorized(err.message()).into())
+    verified.map_err(|err| {
+        tracing::debug!(reason = %err, "access token refused");
+        REFUSED_ACCESS_TOKEN.into()
+    })
 }
 
 /// Only the token's shape is checked here; whether it is live is the database's call,

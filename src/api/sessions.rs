@@ -18,7 +18,7 @@ use crate::{
 #[derive(Object)]
 #[oai(example)]
 struct Login {
-    /// Matched regardless of letter case.
+    /// Matched regardless of letter case and Unicode composition.
     email: Text,
     password: Text,
     /// Ignored: kept so older clients that still send it are not refused.
@@ -99,9 +99,9 @@ api_errors! {
 }
 
 /// The user these credentials belong to, if they do. The attempt is counted against the
-/// account's own stored email when there is one, so every spelling that reaches it (any
-/// case PostgreSQL's `lower()` folds) shares one count. An unknown email still costs one
-/// hash verification, so the answer's timing does not reveal which emails exist.
+/// account's own stored email when there is one, by its key, so every spelling that
+/// reaches it (any case, composed or not) shares one count. An unknown email still costs
+/// one hash verification, so the answer's timing does not reveal which emails exist.
 async fn authenticate(
     state: &AppState,
     email: &str,
@@ -145,9 +145,10 @@ pub struct SessionsApi;
 impl SessionsApi {
     /// Log in
     ///
-    /// Checks the email (regardless of letter case) and password and returns the user with a
-    /// short-lived access token and a refresh token (60 days). After repeated failures for one
-    /// email, or from one client address, attempts get 429 until `Retry-After` seconds pass.
+    /// Checks the email (regardless of letter case and Unicode composition) and password and
+    /// returns the user with a short-lived access token and a refresh token (60 days). After
+    /// repeated failures for one email, or from one client address, attempts get 429 until
+    /// `Retry-After` seconds pass.
     #[oai(path = "/api/login", method = "post", operation_id = "login")]
     async fn login(&self, state: Data<&AppState>, peer: &RemoteAddr, body: Json<Login>) -> Result<LoginOk, LoginError> {
         let Login { email, password, .. } = body.0;

@@ -58,7 +58,8 @@ impl TextRules for PasswordText {
     }
 }
 
-/// What [`ChirpBody::parse`] accepts: 1 to 140 characters, not all whitespace, no NUL.
+/// What [`ChirpBody::parse`] accepts: 1 to 140 characters, not all whitespace or invisible,
+/// no NUL.
 pub struct ChirpText;
 
 impl TextRules for ChirpText {

@@ -4,7 +4,7 @@ use poem::web::Data;
 use poem_openapi::{ApiResponse, Object, OpenApi, payload::Json, types::Example};
 use uuid::Uuid;
 
-use super::{AccessToken, ApiTags, EmailText, PasswordText, Text, Timestamp};
+use super::{AccessToken, ApiTags, EmailText, PasswordText, REFUSED_ACCESS_TOKEN, Text, Timestamp};
 use crate::{
     domain::{Email, Password},
     error::{ApiError, api_errors},
@@ -18,7 +18,8 @@ pub struct User {
     pub id: Uuid,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
-    /// As the user typed it; unique regardless of letter case.
+    /// As the user typed it, in Unicode's composed form (NFC); unique regardless of letter
+    /// case and composition.
     pub email: String,
     /// Whether Polka reported that this user paid for Chirpy Red.
     pub is_chirpy_red: bool,
@@ -40,7 +41,9 @@ impl From<store::User> for User {
 #[derive(Object)]
 #[oai(example)]
 pub struct Credentials {
-    /// An email address, unique regardless of letter case.
+    /// An email address, unique regardless of letter case and Unicode composition (`é` as
+    /// one character or two). Invisible characters (zero-width spaces, bidi controls, soft
+    /// hyphens) are refused.
     pub email: Text<EmailText>,
     /// Any non-empty password.
     pub password: Text<PasswordText>,
@@ -77,7 +80,7 @@ api_errors! {
     enum CreateUserError {
         /// Invalid email, empty password, or a malformed body.
         BadRequest = 400,
-        /// The email is already taken, in any letter case.
+        /// The email is already taken, in any letter case or composition.
         Conflict = 409,
         /// The body is larger than the server accepts.
         PayloadTooLarge = 413,
@@ -104,7 +107,7 @@ api_errors! {
         BadRequest = 400,
         /// Missing, invalid or expired access token.
         Unauthorized = 401,
-        /// The email is already taken by another user, in any letter case.
+        /// The email is already taken by another user, in any letter case or composition.
         Conflict = 409,
         /// The body is larger than the server accepts.
         PayloadTooLarge = 413,
@@ -115,17 +118,14 @@ api_errors! {
 impl UsersApi {
     /// Sign up
     ///
-    /// Creates a user with an email (unique regardless of letter case) and a password.
+    /// Creates a user with an email (unique regardless of letter case and Unicode composition)
+    /// and a password.
     #[oai(path = "/api/users", method = "post", operation_id = "createUser")]
     async fn create(&self, state: Data<&AppState>, body: Json<Credentials>) -> Result<CreatedUser, CreateUserError> {
         let email = Email::parse(&body.email.0)?;
         let password = Password::parse(body.0.password.0)?;
         let hash = state.passwords.hash(password).await.map_err(ApiError::Internal)?;
-        let user = state
-            .store
-            .create_user(email.as_str(), &hash)
-            .await?
-            .ok_or(EMAIL_TAKEN)?;
+        let user = state.store.create_user(&email, &hash).await?.ok_or(EMAIL_TAKEN)?;
         tracing::info!(user_id = %user.id, "user created");
         Ok(CreatedUser::Created(Json(user.into())))
     }
@@ -136,7 +136,7 @@ impl UsersApi {
     #[oai(path = "/api/users/me", method = "get", operation_id = "getMe")]
     async fn me(&self, state: Data<&AppState>, auth: AccessToken) -> Result<Me, MeError> {
         let user = state.store.user(auth.0).await?;
-        let user = user.ok_or(ApiError::Unauthorized("User no longer exists"))?;
+        let user = user.ok_or(REFUSED_ACCESS_TOKEN)?;
         Ok(Me::Ok(Json(user.into())))
     }
 
@@ -154,10 +154,10 @@ impl UsersApi {
         let email = Email::parse(&body.email.0)?;
         let password = Password::parse(body.0.password.0)?;
         let hash = state.passwords.hash(password).await.map_err(ApiError::Internal)?;
-        let user = match state.store.update_credentials(auth.0, email.as_str(), &hash).await? {
+        let user = match state.store.update_credentials(auth.0, &email, &hash).await? {
             CredentialsUpdate::Updated(user) => user,
             CredentialsUpdate::EmailTaken => return Err(EMAIL_TAKEN.into()),
-            CredentialsUpdate::NoSuchUser => return Err(ApiError::Unauthorized("User no longer exists").into()),
+            CredentialsUpdate::NoSuchUser => return Err(REFUSED_ACCESS_TOKEN.into()),
         };
         tracing::info!(user_id = %user.id, "credentials changed, refresh tokens revoked");
         Ok(UpdatedUser::Ok(Json(user.into())))

@@ -15,22 +15,18 @@ struct Claims {
     exp: i64,
 }
 
-/// Why an access token was refused.
+/// What the client is told about any access token that does not get it in: expired,
+/// forged, malformed, or naming a user who no longer exists. One answer for all, so a
+/// caller learns nothing about which check failed (RFC 8725, section 2.2).
+pub const INVALID_ACCESS_TOKEN: &str = "Invalid or expired access token";
+
+/// Why an access token was refused: for the log; the client gets [`INVALID_ACCESS_TOKEN`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum TokenError {
-    #[error("Access token has expired")]
+    #[error("access token has expired")]
     Expired,
-    #[error("Invalid access token")]
+    #[error("invalid access token")]
     Invalid,
-}
-
-impl TokenError {
-    pub fn message(self) -> &'static str {
-        match self {
-            Self::Expired => "Access token has expired",
-            Self::Invalid => "Invalid access token",
-        }
-    }
 }
 
 /// Issues and checks access tokens: HS256 JWTs naming the user in `sub`.
@@ -45,10 +41,12 @@ pub struct AccessTokens {
 impl AccessTokens {
     pub fn new(secret: &Secret, ttl: Duration) -> Self {
         // Pinning the algorithm refuses `none` and algorithm-confusion tokens; the other
-        // checks refuse tokens without an expiry or minted for another purpose.
+        // checks refuse tokens without an expiry, minted for another purpose, or not valid
+        // yet (`nbf`, which Chirpy never sets but must not ignore when present).
         let mut validation = Validation::new(Algorithm::HS256);
         validation.set_issuer(&[ACCESS_TOKEN_ISSUER]);
         validation.set_required_spec_claims(&["exp", "iss", "sub"]);
+        validation.validate_nbf = true;
         validation.leeway = 0;
         Self {
             encoding: EncodingKey::from_secret(secret.expose().as_bytes()),
@@ -71,14 +69,26 @@ impl AccessTokens {
 
     /// The user a valid token names.
     pub fn verify(&self, token: &str) -> Result<Uuid, TokenError> {
-        let claims =
+        let decoded =
             jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation).map_err(|err| {
                 match err.kind() {
                     ErrorKind::ExpiredSignature => TokenError::Expired,
                     _ => TokenError::Invalid,
                 }
             })?;
-        Uuid::parse_str(&claims.claims.sub).map_err(|_| TokenError::Invalid)
+        // RFC 7515, 4.1.11: extensions marked critical must be understood, and Chirpy
+        // understands none, so any `crit` is refused.
+        if decoded.header.crit.is_some() {
+            return Err(TokenError::Invalid);
+        }
+        // Only the form Chirpy issues: uppercase, braced, `urn:uuid:` or unhyphenated
+        // spellings of an id are other tokens than the one minted, and are refused.
+        let sub = decoded.claims.sub;
+        let user = Uuid::try_parse(&sub).map_err(|_| TokenError::Invalid)?;
+        if user.hyphenated().to_string() != sub {
+            return Err(TokenError::Invalid);
+        }
+        Ok(user)
     }
 }
 
@@ -147,10 +157,52 @@ mod tests {
                     "s3cret",
                 ),
             ),
+            (
+                "not valid yet (nbf)",
+                sign(
+                    &serde_json::json!({"iss": ACCESS_TOKEN_ISSUER, "sub": user, "iat": now, "nbf": now + 60, "exp": now + 120}),
+                    Algorithm::HS256,
+                    "s3cret",
+                ),
+            ),
+            ("a crit header", sign_with_crit(&good, "s3cret")),
             ("garbage", "not.a.jwt".to_owned()),
         ];
         for (why, token) in cases {
             assert!(t.verify(&token).is_err(), "{why} must be refused");
+        }
+        let past_nbf =
+            serde_json::json!({"iss": ACCESS_TOKEN_ISSUER, "sub": user, "iat": now, "nbf": now - 1, "exp": now + 60});
+        assert!(
+            t.verify(&sign(&past_nbf, Algorithm::HS256, "s3cret")).is_ok(),
+            "an nbf already passed is fine"
+        );
+    }
+
+    fn sign_with_crit(claims: &serde_json::Value, secret: &str) -> String {
+        let mut header = Header::new(Algorithm::HS256);
+        header.crit = Some(vec!["exp".to_owned()]);
+        jsonwebtoken::encode(&header, claims, &EncodingKey::from_secret(secret.as_bytes())).unwrap()
+    }
+
+    #[test]
+    fn refuses_every_spelling_of_the_subject_but_the_canonical_one() {
+        let t = tokens("s3cret");
+        let user = Uuid::new_v4();
+        let now = Utc::now().timestamp();
+        let token = |sub: String| {
+            let claims = serde_json::json!({"iss": ACCESS_TOKEN_ISSUER, "sub": sub, "iat": now, "exp": now + 60});
+            sign(&claims, Algorithm::HS256, "s3cret")
+        };
+        assert_eq!(t.verify(&token(user.to_string())), Ok(user));
+        for sub in [
+            user.to_string().to_uppercase(),
+            user.braced().to_string(),
+            user.urn().to_string(),
+            user.simple().to_string(),
+            format!(" {user}"),
+        ] {
+            assert_eq!(t.verify(&token(sub.clone())), Err(TokenError::Invalid), "{sub}");
         }
     }
 

@@ -7,7 +7,7 @@ mod passwords;
 mod refresh;
 mod throttle;
 
-pub use access::{ACCESS_TOKEN_ISSUER, AccessTokens, TokenError};
+pub use access::{ACCESS_TOKEN_ISSUER, AccessTokens, INVALID_ACCESS_TOKEN, TokenError};
 pub use passwords::{HashError, HashParams, PasswordHasher};
 pub use refresh::{REFRESH_TOKEN_TTL_DAYS, RefreshToken};
 pub use throttle::{LoginThrottle, ThrottleSettings};

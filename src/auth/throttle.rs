@@ -6,7 +6,7 @@
 
 use std::{net::IpAddr, time::Duration};
 
-use crate::store::Store;
+use crate::{domain, store::Store};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ThrottleSettings {
@@ -69,10 +69,11 @@ impl LoginThrottle {
     }
 }
 
-/// Emails are matched regardless of case at login, so they are counted that way too. A
-/// NUL (which no stored email has, and PostgreSQL text cannot hold) counts as U+FFFD.
+/// Emails are matched by their key at login, so they are counted that way too: every
+/// spelling of one address shares a count. A NUL (which no stored email has, and
+/// PostgreSQL text cannot hold) counts as U+FFFD.
 fn email_key(email: &str) -> String {
-    format!("email:{}", email.trim().to_lowercase().replace('\0', "\u{fffd}"))
+    format!("email:{}", domain::email_key(email.trim()).replace('\0', "\u{fffd}"))
 }
 
 fn address_key(address: IpAddr) -> String {

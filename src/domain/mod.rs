@@ -4,9 +4,10 @@ mod chirp_body;
 mod email;
 mod idempotency_key;
 mod password;
+mod unicode;
 
 pub use chirp_body::{CHIRP_MAX_CHARS, ChirpBody};
-pub use email::Email;
+pub use email::{Email, email_key};
 pub use idempotency_key::IdempotencyKey;
 pub use password::Password;
 

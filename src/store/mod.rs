@@ -124,11 +124,17 @@ impl Store {
     }
 
     /// Applies the migrations on a session of its own (the direct URL): sqlx holds an
-    /// advisory lock for the whole run, so concurrent instances migrate one at a time.
+    /// advisory lock for the whole run, so concurrent instances migrate one at a time. Then
+    /// computes what SQL cannot, the keys of emails stored without one
+    /// ([`Store::key_emails`], which serialises instances with a lock of its own).
     pub async fn migrate(&self) -> Result<(), MigrateError> {
         let mut conn = PgConnection::connect_with(&self.direct).await?;
         MIGRATOR.run(&mut conn).await?;
         conn.close().await?;
+        let keyed = self.key_emails().await.map_err(MigrateError::Execute)?;
+        if keyed > 0 {
+            tracing::info!(users = keyed, "computed the email keys of existing users");
+        }
         Ok(())
     }
 

@@ -60,7 +60,7 @@ async fn the_limit_is_140_characters_not_bytes() {
         error_message(resp, StatusCode::BAD_REQUEST).await,
         "Chirp contains a NUL character"
     );
-    for empty in ["", "   "] {
+    for empty in ["", "   ", "\u{200b}", "\u{200b} \u{200d}\u{feff}\u{ad}\u{202e}"] {
         let resp = app
             .post("/api/chirps")
             .bearer_auth(&session.token)
@@ -91,6 +91,27 @@ async fn profanity_is_censored_keeping_everything_else() {
         .chirp(&session, "  What a KERFUFFLE,\tsharbert!  Fornax? kerfuffles stay ")
         .await;
     assert_eq!(chirp["body"], "  What a ****,\t****!  ****? kerfuffles stay ");
+}
+
+#[tokio::test]
+async fn disguised_profanity_is_censored_too() {
+    let app = spawn_app().await;
+    let session = app.user().await;
+    for (written, stored) in [
+        ("for\u{200d}nax", "****"),
+        ("ker\u{200b}fuf\u{ad}fle!", "****!"),
+        ("ＦＯＲＮＡＸ and 𝐟𝐨𝐫𝐧𝐚𝐱", "**** and ****"),
+        ("a kerfu\u{fb00}le", "a ****"),
+        (
+            "fornax's  fornax-fornax\tfornax.kerfuffle",
+            "****'s  ****-****\t****.****",
+        ),
+        ("sharbert-fornax", "****-****"),
+        ("kerfuffles fornaxes stay", "kerfuffles fornaxes stay"),
+    ] {
+        let chirp = app.chirp(&session, written).await;
+        assert_eq!(chirp["body"], stored, "{written:?}");
+    }
 }
 
 #[tokio::test]

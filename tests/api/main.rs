@@ -5,6 +5,7 @@ mod binary;
 mod cache;
 mod chirps;
 mod cors;
+mod emails;
 mod helpers;
 mod idempotency;
 mod process;

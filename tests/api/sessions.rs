@@ -132,6 +132,51 @@ async fn protected_routes_refuse_every_flawed_access_token() {
         ),
         ("a refresh token", session.refresh_token.clone()),
         ("garbage", "not-a-token".to_owned()),
+        // RFC 8725's advice: an unknown critical header, a subject in any other spelling
+        // than the one issued, a token not valid yet.
+        ("a crit header", {
+            let mut header = jsonwebtoken::Header::new(Algorithm::HS256);
+            header.crit = Some(vec!["exp".to_owned()]);
+            let key = jsonwebtoken::EncodingKey::from_secret(JWT_SECRET.as_bytes());
+            jsonwebtoken::encode(&header, &good, &key).unwrap()
+        }),
+        (
+            "sub in uppercase",
+            sign(
+                &claims("chirpy-access", &sub.to_uppercase(), Some(now + 600)),
+                Algorithm::HS256,
+                JWT_SECRET,
+            ),
+        ),
+        (
+            "sub braced",
+            sign(
+                &claims("chirpy-access", &format!("{{{sub}}}"), Some(now + 600)),
+                Algorithm::HS256,
+                JWT_SECRET,
+            ),
+        ),
+        (
+            "sub as a URN",
+            sign(
+                &claims("chirpy-access", &format!("urn:uuid:{sub}"), Some(now + 600)),
+                Algorithm::HS256,
+                JWT_SECRET,
+            ),
+        ),
+        (
+            "sub without hyphens",
+            sign(
+                &claims("chirpy-access", &sub.replace('-', ""), Some(now + 600)),
+                Algorithm::HS256,
+                JWT_SECRET,
+            ),
+        ),
+        ("not valid before a minute from now", {
+            let mut early = good.clone();
+            early["nbf"] = (now + 60).into();
+            sign(&early, Algorithm::HS256, JWT_SECRET)
+        }),
     ];
     for (why, token) in flawed {
         let resp = app
@@ -142,7 +187,8 @@ async fn protected_routes_refuse_every_flawed_access_token() {
             .await
             .unwrap();
         assert_eq!(resp.status(), StatusCode::UNAUTHORIZED, "{why}");
-        error_message(resp, StatusCode::UNAUTHORIZED).await;
+        let message = error_message(resp, StatusCode::UNAUTHORIZED).await;
+        assert_eq!(message, "Invalid or expired access token", "{why}");
     }
     for header in [
         "",
@@ -180,7 +226,8 @@ async fn an_access_token_expires_after_its_lifetime() {
         .unwrap();
     assert_eq!(
         error_message(resp, StatusCode::UNAUTHORIZED).await,
-        "Access token has expired"
+        "Invalid or expired access token",
+        "the same answer as for any other refused token"
     );
 }
 

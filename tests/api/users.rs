@@ -246,7 +246,11 @@ async fn update_by_a_deleted_user_is_unauthorized() {
     let resp = app
         .update_user(&session.token, &json!({"email": "ghost@example.com", "password": "pw"}))
         .await;
-    error_message(resp, StatusCode::UNAUTHORIZED).await;
+    assert_eq!(
+        error_message(resp, StatusCode::UNAUTHORIZED).await,
+        "Invalid or expired access token",
+        "a deleted user's token reads like any other refused one"
+    );
 }
 
 #[tokio::test]
@@ -285,5 +289,19 @@ async fn me_needs_a_live_access_token_of_a_live_user() {
         .send()
         .await
         .unwrap();
-    error_message(gone, StatusCode::UNAUTHORIZED).await;
+    assert_eq!(
+        error_message(gone, StatusCode::UNAUTHORIZED).await,
+        "Invalid or expired access token"
+    );
+    let posted = app
+        .post("/api/chirps")
+        .bearer_auth(&session.token)
+        .json(&json!({"body": "from beyond"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        error_message(posted, StatusCode::UNAUTHORIZED).await,
+        "Invalid or expired access token"
+    );
 }
