@@ -245,29 +245,40 @@ impl http_body::Body for Answered {
     }
 }
 
-/// Closes overdue connections, and hands freed memory back after a wave of closes.
+/// Closes overdue connections, and hands freed memory back after a wave of closes: once
+/// the open connections have fallen well below their peak and stayed there for a couple of
+/// sweeps (the closed ones' tasks must have let go of their buffers first).
 async fn sweep(registry: Arc<Registry>) {
     let limits = registry.limits();
     let every = SWEEP_EVERY
         .min(limits.header_timeout / 4)
         .max(Duration::from_millis(50));
-    let mut closed_since_trim = 0;
-    let mut last_count = registry.len();
+    let mut peak = 0;
+    let mut quiet_sweeps = 0;
     loop {
         tokio::time::sleep(every).await;
         let overdue = registry.sweep();
         if overdue > 0 {
             tracing::debug!(overdue, "closed connections that waited or were stuck too long");
         }
-        let count = registry.len();
-        closed_since_trim += last_count.saturating_sub(count);
-        last_count = count;
-        if closed_since_trim >= TRIM_AFTER_CLOSED {
-            closed_since_trim = 0;
+        let open = registry.len();
+        peak = peak.max(open);
+        // Counting the sweeps since the last close of the wave, not the first.
+        quiet_sweeps = if overdue == 0 { quiet_sweeps + 1 } else { 0 };
+        if peak - open >= TRIM_AFTER_CLOSED && quiet_sweeps >= TRIM_AFTER_SWEEPS {
+            tracing::debug!(
+                peak,
+                open,
+                "handing freed memory back after a wave of closed connections"
+            );
             os::release_free_memory();
+            peak = open;
         }
     }
 }
+
+/// Quiet sweeps to wait after a wave of closes before handing memory back.
+const TRIM_AFTER_SWEEPS: u32 = 2;
 
 /// Waits before accepting again after `accept()` failed (out of files, say), longer each
 /// time it fails again, and logs it at most every ten seconds.

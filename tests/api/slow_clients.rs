@@ -132,7 +132,7 @@ async fn a_slow_header_flood_past_the_file_limit_locks_nobody_out() {
         after_rss as f64 / 1048576.0
     );
     assert!(
-        after_rss < idle_rss + 16 * 1024 * 1024,
+        after_rss < idle_rss + 8 * 1024 * 1024,
         "RSS {after_rss} after the flood, {idle_rss} before"
     );
 }
