@@ -149,13 +149,13 @@ def instance_killed(cluster: LocalCluster, victim: str = "a") -> str:
 
 def replica_stopped(cluster: LocalCluster, outage: float = 2.0, window: float = 0.5) -> str:
     """Stop the replica under chirp reads through the front: no 5xx, the primary serves the
-    reads; start it again: reads return to it."""
-    _, ids, author = seed(cluster)
+    reads; start it again: reads return to it. The reads are one author's pages, which the
+    chirp cache never keeps (it keeps chirps by id and the feed's first pages), so every one
+    is a database read and the statement counts tell who served it."""
+    _, _, author = seed(cluster)
 
     def step(rng):
-        if rng.random() < 0.7:
-            return "GET", f"/api/chirps/{rng.choice(ids)}", None, None
-        return "GET", f"/api/chirps?author_id={author}&sort=desc&limit=10", None, None
+        return "GET", f"/api/chirps?author_id={author}&sort=desc&limit={rng.randint(5, 15)}", None, None
 
     reads = cluster.chirp_reads()
     load = Load(cluster.url, WORKERS, step).start()
