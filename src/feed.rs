@@ -144,7 +144,11 @@ impl Feed {
 
     /// A stream of the events after `after` (or from now), by `author` if given. It holds
     /// one of the `max_streams` places while it lives.
-    pub fn subscribe(
+    ///
+    /// "Now" is fixed before this returns, so before the client sees the response: a
+    /// chirp it posts once the stream has answered is always on it. (Fixed when the body
+    /// was first read, a post could slip in between and be taken as already sent.)
+    pub async fn subscribe(
         self: &Arc<Self>,
         after: Option<Position>,
         author: Option<Uuid>,
@@ -166,14 +170,13 @@ impl Feed {
             author,
             _permit: permit,
         };
-        let store = self.store.clone();
+        // Without a position to resume from, the stream starts where the log ends now (not
+        // where this instance's reader of it has got to, which may be behind).
+        let start = match after {
+            Some(after) => Some(after),
+            None => self.store.latest_event_position().await.ok(),
+        };
         let stream = futures_util::stream::once(async move {
-            // Without a position to resume from, the stream starts where the log ends now
-            // (not where this instance's reader of it has got to, which may be behind).
-            let start = match after {
-                Some(after) => Some(after),
-                None => store.latest_event_position().await.ok(),
-            };
             let start = match start {
                 Some(start) => start,
                 None => tail

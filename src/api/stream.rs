@@ -136,7 +136,7 @@ impl StreamApi {
             None => None,
             Some(id) => Some(Position::parse(id).ok_or(ApiError::BadRequest("Invalid Last-Event-ID".into()))?),
         };
-        let events = state.feed.subscribe(after, author_id.0).map_err(|refused| {
+        let events = state.feed.subscribe(after, author_id.0).await.map_err(|refused| {
             ApiError::Unavailable(match refused {
                 Refused::Full => "the most streams this server keeps open are open".into(),
                 Refused::Closing => "the server is shutting down".into(),
