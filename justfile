@@ -95,6 +95,11 @@ cluster *args:
 cluster-test *args:
     PYTHONPATH=$PWD/harness python3 -m chirpy_harness.cluster_test "$@"
 
+# Needs Debian's prometheus package (prometheus and promtool).
+[doc("A real Prometheus scrapes a running Chirpy under load; promtool checks the exposition, ops/prometheus/ and the README's queries")]
+prometheus-test:
+    PYTHONPATH=$PWD/harness python3 -m chirpy_harness.prometheus_test
+
 # Options: --duration S (10), --connections N (16), --no-write, --env NAME=VALUE, --pool-mode session.
 # Needs wrk (apt-get install wrk).
 [doc("The replica's share of chirp reads under read load through the cluster; writes BENCHMARKS.md's cluster section")]

@@ -145,6 +145,11 @@ impl ChirpCache {
         self.empty();
     }
 
+    /// Whether this instance is hearing every change (whatever the cache's size).
+    pub fn trusted(&self) -> bool {
+        self.trusted.load(Ordering::Acquire)
+    }
+
     fn usable<T>(&self, cache: &Option<T>) -> bool {
         cache.is_some() && self.trusted.load(Ordering::Acquire)
     }

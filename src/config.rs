@@ -41,6 +41,9 @@ pub struct Config {
     /// `STATIC_DIR`: serve the web app from this directory instead of the copy built into
     /// the binary (for working on it without rebuilding).
     pub static_dir: Option<std::path::PathBuf>,
+    /// `METRICS_ADDR` (`127.0.0.1:9464`): where Prometheus scrapes `/metrics`, a listener
+    /// apart from the API's; no metrics when unset.
+    pub metrics_addr: Option<std::net::SocketAddr>,
 }
 
 /// Bounds on what one request may cost.
@@ -288,6 +291,14 @@ impl Config {
             .map(|list| origins(&list))
             .transpose()?
             .unwrap_or_default();
+        let metrics_addr = var("METRICS_ADDR")
+            .map(|addr| {
+                addr.parse().map_err(|_| ConfigError::Invalid {
+                    name: "METRICS_ADDR",
+                    reason: format!("{addr:?} is not an IP address and port, such as 127.0.0.1:9464"),
+                })
+            })
+            .transpose()?;
         let host = var("HOST").unwrap_or_else(|| "127.0.0.1".to_owned());
         if platform == Platform::Dev && !is_loopback(&host) && var("ALLOW_DEV_ON_NETWORK").as_deref() != Some("true") {
             return Err(ConfigError::DevOnNetwork(host));
@@ -308,6 +319,7 @@ impl Config {
             stream_heartbeat: secs("STREAM_HEARTBEAT_SECS", 15, 1..=300)?,
             cors_allowed_origins,
             static_dir: var("STATIC_DIR").map(Into::into),
+            metrics_addr,
         })
     }
 }
@@ -473,6 +485,17 @@ mod tests {
         }
         for host in ["127.0.0.1", "127.0.0.2", "::1", "[::1]", "localhost"] {
             assert!(config(&[("HOST", host)]).is_ok(), "{host}");
+        }
+    }
+
+    #[test]
+    fn metrics_addr_is_an_ip_and_port_or_unset() {
+        assert_eq!(config(&[]).unwrap().metrics_addr, None);
+        let set = config(&[("METRICS_ADDR", "127.0.0.1:9464")]).unwrap();
+        assert_eq!(set.metrics_addr, Some("127.0.0.1:9464".parse().unwrap()));
+        for bad in ["9464", "localhost:9464", "127.0.0.1", "127.0.0.1:99999"] {
+            let err = config(&[("METRICS_ADDR", bad)]).unwrap_err().to_string();
+            assert!(err.contains("METRICS_ADDR"), "{bad}: {err}");
         }
     }
 

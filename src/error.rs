@@ -91,7 +91,11 @@ impl ApiError {
         match self {
             Self::Internal(cause) => {
                 tracing::error!(error = %cause, "request failed");
-                ErrorBody::json(INTERNAL_MESSAGE)
+                // The id lets a user's report be matched to this log line.
+                match crate::observe::current_request_id() {
+                    Some(id) => ErrorBody::json(format!("{INTERNAL_MESSAGE} (request id {id})")),
+                    None => ErrorBody::json(INTERNAL_MESSAGE),
+                }
             }
             Self::Unavailable(cause) => {
                 tracing::warn!(error = %cause, "service unavailable");

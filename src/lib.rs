@@ -11,7 +11,9 @@ pub mod config;
 pub mod domain;
 pub mod error;
 pub mod feed;
+pub mod metrics;
 pub mod middleware;
+pub mod observe;
 pub mod os;
 pub mod secret;
 pub mod server;
@@ -143,9 +145,13 @@ async fn serve(
     let signalled = startup::shutdown_signal()?;
     let addr = server.local_addr().ok_or("the listener has no socket address")?;
     tracing::info!("listening on http://{addr} (API explorer at http://{addr}/docs, web app at http://{addr}/app/)");
+    if let Some(metrics) = server.metrics_addr() {
+        tracing::info!("metrics at http://{metrics}/metrics");
+    }
     if let Some(path) = &launch.ready_file {
         let ready = serde_json::json!({
             "url": format!("http://{addr}"),
+            "metrics_url": server.metrics_addr().map(|addr| format!("http://{addr}/metrics")),
             "database": database_url,
             "pid": std::process::id(),
         });

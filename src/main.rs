@@ -3,7 +3,7 @@ use std::process::ExitCode;
 use chirpy::{
     cli::{self, Command},
     config::{self, Config},
-    telemetry,
+    telemetry::{self, LogFormat},
 };
 
 #[tokio::main]
@@ -27,11 +27,15 @@ async fn main() -> ExitCode {
     };
     // `.env` first, so a RUST_LOG there shapes logging too.
     let dotenv = config::load_dotenv();
-    telemetry::init();
-    let config = dotenv.and_then(|()| Config::from_env_for(&launch));
+    let format = LogFormat::from_env();
+    telemetry::init(*format.as_ref().unwrap_or(&LogFormat::Text));
+    let config: Result<Config, Box<dyn std::error::Error>> = dotenv
+        .map_err(Into::into)
+        .and_then(|()| format.map_err(Into::into))
+        .and_then(|_| Config::from_env_for(&launch).map_err(Into::into));
     let outcome = match config {
         Ok(config) => chirpy::run(config, launch).await,
-        Err(err) => Err(err.into()),
+        Err(err) => Err(err),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -11,8 +11,9 @@ use poem::{
     http::{HeaderName, HeaderValue, Method, StatusCode, header},
     middleware::{Cors, CorsEndpoint, SetHeader},
 };
-use poem_openapi::error::{
-    AuthorizationError, ContentTypeError, ParseParamError, ParsePathError, ParseRequestPayloadError,
+use poem_openapi::{
+    OperationId,
+    error::{AuthorizationError, ContentTypeError, ParseParamError, ParsePathError, ParseRequestPayloadError},
 };
 
 use crate::{error::ApiError, spec_rules::SpecRules};
@@ -28,6 +29,7 @@ pub async fn json_errors<E: Endpoint>(next: E, req: Request, rules: &SpecRules) 
         Err(err) => err,
     };
     let status = err.status();
+    let operation = err.data::<OperationId>().map(|op| OperationId(op.0));
     let parameter = if let Some(param) = err.downcast_ref::<ParseParamError>() {
         rules.parameter_problem(method.as_str(), uri.path(), Some(param.name))
     } else if err.is::<ParsePathError>() {
@@ -46,6 +48,10 @@ pub async fn json_errors<E: Endpoint>(next: E, req: Request, rules: &SpecRules) 
             .and_then(|methods| HeaderValue::from_str(methods).ok())
     {
         resp.headers_mut().insert(header::ALLOW, allow);
+    }
+    // For the metrics and the log: which operation refused the request.
+    if let Some(operation) = operation {
+        resp.set_data(operation);
     }
     Ok(resp)
 }

@@ -1,13 +1,16 @@
 //! Assembling the app: routes, middleware, and the server that runs them.
 
-use std::{io, net::SocketAddr, sync::Arc};
+use std::{io, net::SocketAddr, sync::Arc, time::Duration};
 
-use poem::{Endpoint, EndpointExt, IntoResponse, Route, middleware::Tracing, web::Redirect};
+use futures_util::FutureExt;
+use poem::{Endpoint, EndpointExt, IntoResponse, Response, Route, get, handler, http::header, web::Redirect};
 
 use crate::{
     api,
     config::{Config, Limits},
+    metrics::{self, Metrics},
     middleware::{CorsForListedOrigins, json_errors, limit_body, limit_headers, nosniff, time_limit, web_app_headers},
+    observe::observe,
     server,
     spec_rules::SpecRules,
     state::AppState,
@@ -15,7 +18,8 @@ use crate::{
 };
 
 /// Every route: the API, its spec and Swagger UI, and the web app under `/app/`.
-/// From the outside in: a log span, security headers, JSON errors, then the limits.
+/// From the outside in: the request id, log span and metrics; CORS and security headers;
+/// JSON errors; then the limits.
 pub fn app(state: AppState, limits: Limits, cors_origins: &[String], files: Files) -> impl Endpoint + use<> {
     let api = api::service();
     let spec: serde_json::Value = serde_json::from_str(&api.spec()).expect("poem-openapi writes valid JSON");
@@ -50,12 +54,33 @@ pub fn app(state: AppState, limits: Limits, cors_origins: &[String], files: File
         })
         .with(CorsForListedOrigins::new(cors_origins))
         .with(nosniff())
-        .data(state)
-        .with(Tracing)
+        .data(state.clone())
+        .around(move |ep, req| {
+            let metrics = state.metrics.clone();
+            async move { observe(ep, req, metrics.as_deref()).await }
+        })
 }
 
-/// The app, on a bound listener.
-pub struct Server(server::Server);
+/// `GET /metrics`, the only route on the metrics listener.
+fn metrics_app(metrics: Arc<Metrics>) -> impl Endpoint + use<> {
+    #[handler]
+    fn scrape(metrics: poem::web::Data<&Arc<Metrics>>) -> Response {
+        Response::builder()
+            .header(header::CONTENT_TYPE, metrics::CONTENT_TYPE)
+            .body(metrics.render())
+    }
+    Route::new().at("/metrics", get(scrape)).data(metrics)
+}
+
+/// Connections Prometheus (or a curious operator) may hold open on the metrics listener.
+const METRICS_MAX_CONNECTIONS: usize = 64;
+const METRICS_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The app, on a bound listener; and the metrics, on theirs if `METRICS_ADDR` is set.
+pub struct Server {
+    api: server::Server,
+    metrics: Option<server::Server>,
+}
 
 impl Server {
     pub async fn bind(addr: impl Into<String>, state: AppState, config: &Config) -> io::Result<Self> {
@@ -66,8 +91,25 @@ impl Server {
             }
             None => Files::embedded(),
         };
+        let metrics = match (config.metrics_addr, &state.metrics) {
+            (Some(addr), Some(metrics)) => {
+                let app = metrics_app(metrics.clone());
+                let bound = server::Server::bind(
+                    &addr.to_string(),
+                    app,
+                    METRICS_MAX_CONNECTIONS,
+                    METRICS_TIMEOUT,
+                    METRICS_TIMEOUT,
+                )
+                .await
+                .map_err(|err| io::Error::new(err.kind(), format!("METRICS_ADDR {addr}: {err}")))?;
+                Some(bound)
+            }
+            _ => None,
+        };
+        let counted = state.metrics.clone();
         let app = app(state, limits, &config.cors_allowed_origins, files);
-        let server = server::Server::bind(
+        let api = server::Server::bind(
             &addr.into(),
             app,
             limits.max_connections,
@@ -75,16 +117,31 @@ impl Server {
             limits.write_timeout,
         )
         .await?;
-        Ok(Self(server))
+        if let Some(counted) = counted {
+            counted.count_connections(api.connections());
+        }
+        Ok(Self { api, metrics })
     }
 
     pub fn local_addr(&self) -> Option<SocketAddr> {
-        self.0.local_addr()
+        self.api.local_addr()
+    }
+
+    /// Where `/metrics` is served, if anywhere.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics.as_ref().and_then(server::Server::local_addr)
     }
 
     /// Serves until `shutdown` completes, then lets in-flight requests finish.
-    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send) -> io::Result<()> {
-        self.0.run_until(shutdown).await
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> io::Result<()> {
+        let shutdown = shutdown.boxed().shared();
+        match self.metrics {
+            Some(metrics) => {
+                let (api, metrics) = tokio::join!(self.api.run_until(shutdown.clone()), metrics.run_until(shutdown));
+                api.and(metrics)
+            }
+            None => self.api.run_until(shutdown).await,
+        }
     }
 }
 

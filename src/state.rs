@@ -7,6 +7,7 @@ use crate::{
     changes::Announcer,
     config::{Config, Platform, Secret},
     feed::Feed,
+    metrics::{Metrics, Sources},
     store::Store,
     visits::Visits,
 };
@@ -26,6 +27,8 @@ pub struct AppState {
     pub feed: Arc<Feed>,
     /// Tells the other instances what this one posted and deleted.
     pub announcer: Announcer,
+    /// `None` unless `METRICS_ADDR` is set: nothing is counted then.
+    pub metrics: Option<Arc<Metrics>>,
 }
 
 impl AppState {
@@ -33,21 +36,33 @@ impl AppState {
     /// runtime.
     pub fn new(config: &Config, store: Store) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
         let ttl = chrono::Duration::from_std(config.access_token_ttl).unwrap_or(chrono::Duration::MAX);
+        let passwords = PasswordHasher::new(config.hash_params)?;
+        let cache = Arc::new(ChirpCache::new(config.chirp_cache_mib));
+        let feed = Feed::new(
+            store.clone(),
+            api::render_event,
+            config.max_event_streams,
+            config.stream_heartbeat,
+        );
+        let metrics = config.metrics_addr.map(|_| {
+            Arc::new(Metrics::new(Sources {
+                store: store.clone(),
+                cache: cache.clone(),
+                feed: feed.clone(),
+                hashing: passwords.stats.clone(),
+            }))
+        });
         Ok(Self {
-            passwords: PasswordHasher::new(config.hash_params)?,
+            passwords,
             login_throttle: LoginThrottle::new(config.login_throttle, store.clone()),
             access_tokens: Arc::new(AccessTokens::new(&config.jwt_secret, ttl)),
             polka_key: Arc::new(config.polka_key.clone()),
             platform: config.platform,
             visits: Arc::new(Visits::new(store.clone())),
-            cache: Arc::new(ChirpCache::new(config.chirp_cache_mib)),
-            feed: Feed::new(
-                store.clone(),
-                api::render_event,
-                config.max_event_streams,
-                config.stream_heartbeat,
-            ),
+            cache,
+            feed,
             announcer: Announcer::spawn(store.clone()),
+            metrics,
             store,
         })
     }

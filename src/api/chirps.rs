@@ -7,7 +7,7 @@ use std::sync::Arc;
 use futures_util::StreamExt;
 use poem::{Request, http::StatusCode, web::Data};
 use poem_openapi::{
-    ApiResponse, Enum, Object, OpenApi,
+    ApiResponse, Enum, Object,
     param::{Header, Path, Query},
     payload::Json,
     types::Example,
@@ -215,198 +215,200 @@ fn representation(chirp: store::Chirp) -> Arc<Representation> {
 
 pub struct ChirpsApi;
 
-#[OpenApi(tag = "ApiTags::Chirps")]
-impl ChirpsApi {
-    /// Post a chirp
-    ///
-    /// Publishes a chirp by the caller. Profane words (`kerfuffle`, `sharbert`, `fornax`, in any
-    /// letter case, in fullwidth or mathematical letters, with invisible characters inside, and
-    /// with punctuation beside or between words) are replaced by `****`. To retry safely, send an `Idempotency-Key`: a retry
-    /// with the same key and text gets the first response again instead of a second chirp.
-    #[oai(path = "/api/chirps", method = "post", operation_id = "createChirp")]
-    async fn create(
-        &self,
-        state: Data<&AppState>,
-        request: &Request,
-        auth: AccessToken,
-        /// 1 to 255 visible ASCII characters, unique per request you mean (a UUID, say).
-        /// Remembered for your account for 24 hours.
-        #[oai(
-            name = "Idempotency-Key",
-            validator(min_length = 1, max_length = 255, pattern = r"^[\x21-\x7E]+$")
-        )]
-        _idempotency_key: Header<Option<String>>,
-        body: Json<NewChirp>,
-    ) -> Result<Posted, PostChirpError> {
-        let text = &body.body.0;
-        let chirp = ChirpBody::parse(text)?;
-        let author = auth.0;
-        // Read raw: the parameter above only declares it, as poem-openapi takes a value
-        // that is not ASCII for no header at all, and a malformed key must be refused.
-        let key = request
-            .headers()
-            .get(IDEMPOTENCY_KEY)
-            .map(|key| IdempotencyKey::parse_bytes(key.as_bytes()));
-        let chirp = match key {
-            None => state.store.insert_chirp(chirp.as_str(), author).await?,
-            Some(key) => {
-                let key = key?;
-                let request = Sha256::digest(text.as_bytes());
-                let respond = |posted: &store::Chirp| {
-                    serde_json::to_string(&Chirp::from(posted.clone())).expect("chirps always serialize")
-                };
-                match state
-                    .store
-                    .insert_chirp_once(author, key.as_str(), &request, chirp.as_str(), respond)
-                    .await?
-                {
-                    KeyedPost::Posted(chirp) => Some(chirp),
-                    KeyedPost::Replayed(response) => {
-                        return Ok(Posted::Created(JsonObject::prerendered(response.into())));
+operations! {
+    "ApiTags::Chirps",
+    impl ChirpsApi {
+        /// Post a chirp
+        ///
+        /// Publishes a chirp by the caller. Profane words (`kerfuffle`, `sharbert`, `fornax`, in any
+        /// letter case, in fullwidth or mathematical letters, with invisible characters inside, and
+        /// with punctuation beside or between words) are replaced by `****`. To retry safely, send an `Idempotency-Key`: a retry
+        /// with the same key and text gets the first response again instead of a second chirp.
+        #[oai(path = "/api/chirps", method = "post", operation_id = "createChirp")]
+        async fn create(
+            &self,
+            state: Data<&AppState>,
+            request: &Request,
+            auth: AccessToken,
+            /// 1 to 255 visible ASCII characters, unique per request you mean (a UUID, say).
+            /// Remembered for your account for 24 hours.
+            #[oai(
+                name = "Idempotency-Key",
+                validator(min_length = 1, max_length = 255, pattern = r"^[\x21-\x7E]+$")
+            )]
+            _idempotency_key: Header<Option<String>>,
+            body: Json<NewChirp>,
+        ) -> Result<Posted, PostChirpError> {
+            let text = &body.body.0;
+            let chirp = ChirpBody::parse(text)?;
+            let author = auth.0;
+            // Read raw: the parameter above only declares it, as poem-openapi takes a value
+            // that is not ASCII for no header at all, and a malformed key must be refused.
+            let key = request
+                .headers()
+                .get(IDEMPOTENCY_KEY)
+                .map(|key| IdempotencyKey::parse_bytes(key.as_bytes()));
+            let chirp = match key {
+                None => state.store.insert_chirp(chirp.as_str(), author).await?,
+                Some(key) => {
+                    let key = key?;
+                    let request = Sha256::digest(text.as_bytes());
+                    let respond = |posted: &store::Chirp| {
+                        serde_json::to_string(&Chirp::from(posted.clone())).expect("chirps always serialize")
+                    };
+                    match state
+                        .store
+                        .insert_chirp_once(author, key.as_str(), &request, chirp.as_str(), respond)
+                        .await?
+                    {
+                        KeyedPost::Posted(chirp) => Some(chirp),
+                        KeyedPost::Replayed(response) => {
+                            return Ok(Posted::Created(JsonObject::prerendered(response.into())));
+                        }
+                        KeyedPost::Mismatch => {
+                            let message = "This Idempotency-Key was used for a different chirp";
+                            return Err(ApiError::refused(StatusCode::UNPROCESSABLE_ENTITY, message).into());
+                        }
+                        KeyedPost::InFlight => {
+                            return Err(ApiError::Conflict("A request with this Idempotency-Key is in progress").into());
+                        }
+                        KeyedPost::NoAuthor => None,
                     }
-                    KeyedPost::Mismatch => {
-                        let message = "This Idempotency-Key was used for a different chirp";
-                        return Err(ApiError::refused(StatusCode::UNPROCESSABLE_ENTITY, message).into());
-                    }
-                    KeyedPost::InFlight => {
-                        return Err(ApiError::Conflict("A request with this Idempotency-Key is in progress").into());
-                    }
-                    KeyedPost::NoAuthor => None,
                 }
-            }
-        };
-        let chirp = chirp.ok_or(REFUSED_ACCESS_TOKEN)?;
-        // This instance's pages show it at once; the others hear of it.
-        state.cache.posted(chirp.id);
-        state.announcer.posted(chirp.id);
-        Ok(Posted::Created(JsonObject::new(&Chirp::from(chirp))))
-    }
-
-    /// List chirps
-    ///
-    /// All chirps, oldest first (ties broken by id), optionally by one author and newest first.
-    /// With `limit`, one page: at most that many, and when more follow, a `Link` header
-    /// (`<...>; rel="next"`) whose URL carries the `cursor` of the next page. The body is a
-    /// plain array either way. Send the `ETag` back in `If-None-Match` to get 304 while the
-    /// list is unchanged.
-    #[oai(path = "/api/chirps", method = "get", operation_id = "listChirps")]
-    async fn list(
-        &self,
-        state: Data<&AppState>,
-        /// Only chirps by this user.
-        author_id: Query<Option<Uuid>>,
-        /// `asc` (default) or `desc`, by creation time.
-        sort: Query<Option<SortOrder>>,
-        /// At most this many chirps (1 to 1000). Without it, all of them.
-        #[oai(validator(minimum(value = "1"), maximum(value = "1000")))]
-        limit: Query<Option<u32>>,
-        /// Continue after the previous page: the `cursor` from its `Link` header.
-        #[oai(validator(pattern = "^[0-9a-fA-F]{48}$"))]
-        cursor: Query<Option<String>>,
-        /// The `ETag` of the list you have.
-        #[oai(name = "If-None-Match")]
-        if_none_match: Header<Option<String>>,
-    ) -> Result<ChirpList, ListChirpsError> {
-        let (author, sort) = (author_id.0, sort.0.unwrap_or_default());
-        let order = Order::from(sort);
-        let after = match cursor.0.as_deref() {
-            None => Cursor::start(order),
-            Some(text) => Cursor::parse(text).ok_or(ApiError::BadRequest("Invalid cursor".into()))?,
-        };
-        let link = |next: Cursor| {
-            let limit = limit.0.map_or(String::new(), |limit| format!("limit={limit}&"));
-            let mut url = format!("/api/chirps?{limit}cursor={}&sort={}", next.encode(), sort.as_str());
-            if let Some(author) = author {
-                url.push_str(&format!("&author_id={author}"));
-            }
-            format!("<{url}>; rel=\"next\"")
-        };
-        // The feed's first pages are what every client asks for: those are cached.
-        let cacheable = author.is_none() && cursor.0.is_none() && state.cache.keeps_pages();
-        let key = cacheable.then_some(PageKey { order, limit: limit.0 });
-        let cached = key.map(|key| (key, state.cache.page(key)));
-        let page = match cached {
-            Some((_, Ok(page))) => page,
-            // From the primary, which never lags: a page kept from a replica could stay stale.
-            Some((key, Err(miss))) => {
-                let page = state
-                    .store
-                    .fresh_chirps_page(order, key.limit.unwrap_or(STREAM_PAGE))
-                    .await?;
-                if key.limit.is_none() && page.next.is_some() {
-                    // The whole feed is longer than a page: it streams (below), and is not kept.
-                    return Ok(stream_all(&state, None, order, page));
-                }
-                let page = render_page(page.chirps, page.next.map(link));
-                state.cache.remember_page(miss, key, page.clone());
-                page
-            }
-            None => {
-                let page = state
-                    .store
-                    .chirps_page(author, order, after, limit.0.unwrap_or(STREAM_PAGE))
-                    .await?;
-                if limit.0.is_none() && page.next.is_some() {
-                    return Ok(stream_all(&state, author, order, page));
-                }
-                render_page(page.chirps, page.next.map(link))
-            }
-        };
-        let link = page.link.clone();
-        if client_has(if_none_match.0.as_deref(), &page.etag) {
-            return Ok(ChirpList::NotModified(link, ETag(page.etag.clone()), NoCache));
+            };
+            let chirp = chirp.ok_or(REFUSED_ACCESS_TOKEN)?;
+            // This instance's pages show it at once; the others hear of it.
+            state.cache.posted(chirp.id);
+            state.announcer.posted(chirp.id);
+            Ok(Posted::Created(JsonObject::new(&Chirp::from(chirp))))
         }
-        let body = JsonArray::prerendered(page.json.clone());
-        Ok(ChirpList::Ok(body, link, Some(ETag(page.etag.clone())), NoCache))
-    }
 
-    /// Get a chirp
-    ///
-    /// Send the `ETag` back in `If-None-Match` to get 304 while you have the chirp.
-    #[oai(path = "/api/chirps/:chirpID", method = "get", operation_id = "getChirp")]
-    async fn get(
-        &self,
-        state: Data<&AppState>,
-        #[oai(name = "chirpID")] id: Path<Uuid>,
-        /// The `ETag` of the chirp you have.
-        #[oai(name = "If-None-Match")]
-        if_none_match: Header<Option<String>>,
-    ) -> Result<Found, GetChirpError> {
-        let chirp = match state.cache.chirp(id.0) {
-            Lookup::Found(chirp) => chirp,
-            Lookup::Deleted => return Err(CHIRP_NOT_FOUND.into()),
-            Lookup::Miss(miss) => {
-                let chirp = representation(state.store.chirp(id.0).await?.ok_or(CHIRP_NOT_FOUND)?);
-                state.cache.remember_chirp(miss, id.0, chirp.clone());
-                chirp
+        /// List chirps
+        ///
+        /// All chirps, oldest first (ties broken by id), optionally by one author and newest first.
+        /// With `limit`, one page: at most that many, and when more follow, a `Link` header
+        /// (`<...>; rel="next"`) whose URL carries the `cursor` of the next page. The body is a
+        /// plain array either way. Send the `ETag` back in `If-None-Match` to get 304 while the
+        /// list is unchanged.
+        #[oai(path = "/api/chirps", method = "get", operation_id = "listChirps")]
+        async fn list(
+            &self,
+            state: Data<&AppState>,
+            /// Only chirps by this user.
+            author_id: Query<Option<Uuid>>,
+            /// `asc` (default) or `desc`, by creation time.
+            sort: Query<Option<SortOrder>>,
+            /// At most this many chirps (1 to 1000). Without it, all of them.
+            #[oai(validator(minimum(value = "1"), maximum(value = "1000")))]
+            limit: Query<Option<u32>>,
+            /// Continue after the previous page: the `cursor` from its `Link` header.
+            #[oai(validator(pattern = "^[0-9a-fA-F]{48}$"))]
+            cursor: Query<Option<String>>,
+            /// The `ETag` of the list you have.
+            #[oai(name = "If-None-Match")]
+            if_none_match: Header<Option<String>>,
+        ) -> Result<ChirpList, ListChirpsError> {
+            let (author, sort) = (author_id.0, sort.0.unwrap_or_default());
+            let order = Order::from(sort);
+            let after = match cursor.0.as_deref() {
+                None => Cursor::start(order),
+                Some(text) => Cursor::parse(text).ok_or(ApiError::BadRequest("Invalid cursor".into()))?,
+            };
+            let link = |next: Cursor| {
+                let limit = limit.0.map_or(String::new(), |limit| format!("limit={limit}&"));
+                let mut url = format!("/api/chirps?{limit}cursor={}&sort={}", next.encode(), sort.as_str());
+                if let Some(author) = author {
+                    url.push_str(&format!("&author_id={author}"));
+                }
+                format!("<{url}>; rel=\"next\"")
+            };
+            // The feed's first pages are what every client asks for: those are cached.
+            let cacheable = author.is_none() && cursor.0.is_none() && state.cache.keeps_pages();
+            let key = cacheable.then_some(PageKey { order, limit: limit.0 });
+            let cached = key.map(|key| (key, state.cache.page(key)));
+            let page = match cached {
+                Some((_, Ok(page))) => page,
+                // From the primary, which never lags: a page kept from a replica could stay stale.
+                Some((key, Err(miss))) => {
+                    let page = state
+                        .store
+                        .fresh_chirps_page(order, key.limit.unwrap_or(STREAM_PAGE))
+                        .await?;
+                    if key.limit.is_none() && page.next.is_some() {
+                        // The whole feed is longer than a page: it streams (below), and is not kept.
+                        return Ok(stream_all(&state, None, order, page));
+                    }
+                    let page = render_page(page.chirps, page.next.map(link));
+                    state.cache.remember_page(miss, key, page.clone());
+                    page
+                }
+                None => {
+                    let page = state
+                        .store
+                        .chirps_page(author, order, after, limit.0.unwrap_or(STREAM_PAGE))
+                        .await?;
+                    if limit.0.is_none() && page.next.is_some() {
+                        return Ok(stream_all(&state, author, order, page));
+                    }
+                    render_page(page.chirps, page.next.map(link))
+                }
+            };
+            let link = page.link.clone();
+            if client_has(if_none_match.0.as_deref(), &page.etag) {
+                return Ok(ChirpList::NotModified(link, ETag(page.etag.clone()), NoCache));
             }
-        };
-        let etag = ETag(chirp.etag.clone());
-        if client_has(if_none_match.0.as_deref(), &chirp.etag) {
-            return Ok(Found::NotModified(etag, NoCache));
+            let body = JsonArray::prerendered(page.json.clone());
+            Ok(ChirpList::Ok(body, link, Some(ETag(page.etag.clone())), NoCache))
         }
-        Ok(Found::Ok(JsonObject::prerendered(chirp.json.clone()), etag, NoCache))
-    }
 
-    /// Delete a chirp
-    ///
-    /// Deletes one of the caller's own chirps.
-    #[oai(path = "/api/chirps/:chirpID", method = "delete", operation_id = "deleteChirp")]
-    async fn delete(
-        &self,
-        state: Data<&AppState>,
-        auth: AccessToken,
-        #[oai(name = "chirpID")] id: Path<Uuid>,
-    ) -> Result<Deleted, DeleteChirpError> {
-        match state.store.delete_chirp(id.0, auth.0).await? {
-            ChirpDeletion::Deleted => {
-                // Never served here again, from now; the other instances hear of it.
-                state.cache.deleted(id.0);
-                state.announcer.deleted(id.0).await;
-                Ok(Deleted::NoContent)
+        /// Get a chirp
+        ///
+        /// Send the `ETag` back in `If-None-Match` to get 304 while you have the chirp.
+        #[oai(path = "/api/chirps/:chirpID", method = "get", operation_id = "getChirp")]
+        async fn get(
+            &self,
+            state: Data<&AppState>,
+            #[oai(name = "chirpID")] id: Path<Uuid>,
+            /// The `ETag` of the chirp you have.
+            #[oai(name = "If-None-Match")]
+            if_none_match: Header<Option<String>>,
+        ) -> Result<Found, GetChirpError> {
+            let chirp = match state.cache.chirp(id.0) {
+                Lookup::Found(chirp) => chirp,
+                Lookup::Deleted => return Err(CHIRP_NOT_FOUND.into()),
+                Lookup::Miss(miss) => {
+                    let chirp = representation(state.store.chirp(id.0).await?.ok_or(CHIRP_NOT_FOUND)?);
+                    state.cache.remember_chirp(miss, id.0, chirp.clone());
+                    chirp
+                }
+            };
+            let etag = ETag(chirp.etag.clone());
+            if client_has(if_none_match.0.as_deref(), &chirp.etag) {
+                return Ok(Found::NotModified(etag, NoCache));
             }
-            ChirpDeletion::NotTheAuthor => Err(ApiError::Forbidden("You can only delete your own chirps").into()),
-            ChirpDeletion::NotFound => Err(CHIRP_NOT_FOUND.into()),
+            Ok(Found::Ok(JsonObject::prerendered(chirp.json.clone()), etag, NoCache))
+        }
+
+        /// Delete a chirp
+        ///
+        /// Deletes one of the caller's own chirps.
+        #[oai(path = "/api/chirps/:chirpID", method = "delete", operation_id = "deleteChirp")]
+        async fn delete(
+            &self,
+            state: Data<&AppState>,
+            auth: AccessToken,
+            #[oai(name = "chirpID")] id: Path<Uuid>,
+        ) -> Result<Deleted, DeleteChirpError> {
+            match state.store.delete_chirp(id.0, auth.0).await? {
+                ChirpDeletion::Deleted => {
+                    // Never served here again, from now; the other instances hear of it.
+                    state.cache.deleted(id.0);
+                    state.announcer.deleted(id.0).await;
+                    Ok(Deleted::NoContent)
+                }
+                ChirpDeletion::NotTheAuthor => Err(ApiError::Forbidden("You can only delete your own chirps").into()),
+                ChirpDeletion::NotFound => Err(CHIRP_NOT_FOUND.into()),
+            }
         }
     }
 }

@@ -1,5 +1,34 @@
 //! The HTTP API: one `#[OpenApi]` struct per tag, combined in [`service`].
 
+/// An `#[OpenApi]` impl with `tag`, declaring what every operation shares: the request id
+/// and trace context headers (handled by `observe`, outside the operations).
+macro_rules! operations {
+    ($tag:tt, $($api:tt)*) => {
+        #[poem_openapi::OpenApi(
+            tag = $tag,
+            request_header(
+                name = "X-Request-Id",
+                ty = "Option<String>",
+                description = "Your id for this request (1 to 128 visible ASCII characters), logged and echoed \
+                               back; anything else is replaced by a fresh one."
+            ),
+            request_header(
+                name = "traceparent",
+                ty = "Option<String>",
+                description = "W3C Trace Context: the trace this request belongs to, continued in the logs; a \
+                               malformed one is ignored."
+            ),
+            response_header(
+                name = "X-Request-Id",
+                ty = "String",
+                description = "This request's id: yours if well formed, else a fresh one. Quote it when reporting \
+                               a problem."
+            )
+        )]
+        $($api)*
+    };
+}
+
 mod admin;
 mod chirps;
 mod conditional;

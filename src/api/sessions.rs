@@ -4,7 +4,7 @@ use std::net::IpAddr;
 
 use chrono::{Duration, Utc};
 use poem::web::{Data, RemoteAddr};
-use poem_openapi::{ApiResponse, Object, OpenApi, payload::Json, types::Example};
+use poem_openapi::{ApiResponse, Object, payload::Json, types::Example};
 
 use super::{ApiTags, RefreshBearer, Text, users::User};
 use crate::{
@@ -115,14 +115,15 @@ async fn authenticate(
         state.store.credentials(email.trim()).await?
     };
     let key = found.as_ref().map_or(email, |found| found.user.email.as_str());
-    state
-        .login_throttle
-        .attempt(key, address)
-        .await?
-        .map_err(|wait| ApiError::TooManyRequests {
+    state.login_throttle.attempt(key, address).await?.map_err(|wait| {
+        if let Some(metrics) = &state.metrics {
+            metrics.login_throttled();
+        }
+        ApiError::TooManyRequests {
             message: "Too many failed login attempts; try again later",
             retry_after_secs: wait.as_secs() + 1,
-        })?;
+        }
+    })?;
     let hash = found.as_ref().map(|found| found.hashed_password.clone());
     let matches = match Password::parse(password) {
         Ok(password) => state
@@ -141,58 +142,60 @@ async fn authenticate(
 
 pub struct SessionsApi;
 
-#[OpenApi(tag = "ApiTags::Auth")]
-impl SessionsApi {
-    /// Log in
-    ///
-    /// Checks the email (regardless of letter case and Unicode composition) and password and
-    /// returns the user with a short-lived access token and a refresh token (60 days). After
-    /// repeated failures for one email, or from one client address, attempts get 429 until
-    /// `Retry-After` seconds pass.
-    #[oai(path = "/api/login", method = "post", operation_id = "login")]
-    async fn login(&self, state: Data<&AppState>, peer: &RemoteAddr, body: Json<Login>) -> Result<LoginOk, LoginError> {
-        let Login { email, password, .. } = body.0;
-        let address = peer.as_socket_addr().map(|addr| addr.ip());
-        let Some(user) = authenticate(&state, &email.0, password.0, address).await? else {
-            return Err(BAD_CREDENTIALS.into());
-        };
-        let token = state.access_tokens.issue(user.id).map_err(ApiError::internal)?;
-        let refresh = RefreshToken::generate().map_err(ApiError::internal)?;
-        let expires_at = Utc::now() + Duration::days(REFRESH_TOKEN_TTL_DAYS);
-        state
-            .store
-            .insert_refresh_token(&refresh.hash(), user.id, expires_at)
-            .await?;
-        tracing::info!(user_id = %user.id, "logged in");
-        Ok(LoginOk::Ok(Json(LoggedIn {
-            user,
-            token,
-            refresh_token: refresh.expose().to_owned(),
-        })))
-    }
-
-    /// Get a new access token
-    ///
-    /// Exchanges a live refresh token for a new access token. The refresh token stays valid.
-    #[oai(path = "/api/refresh", method = "post", operation_id = "refreshToken")]
-    async fn refresh(&self, state: Data<&AppState>, auth: RefreshBearer) -> Result<RefreshOk, RefreshError> {
-        let user_id = state
-            .store
-            .refresh_token_user(&auth.0.hash())
-            .await?
-            .ok_or(BAD_REFRESH)?;
-        let token = state.access_tokens.issue(user_id).map_err(ApiError::internal)?;
-        Ok(RefreshOk::Ok(Json(Refreshed { token })))
-    }
-
-    /// Revoke a refresh token
-    ///
-    /// Revokes the refresh token sent, so it can no longer be exchanged. Revoking it again is harmless.
-    #[oai(path = "/api/revoke", method = "post", operation_id = "revokeToken")]
-    async fn revoke(&self, state: Data<&AppState>, auth: RefreshBearer) -> Result<Revoked, RefreshError> {
-        if !state.store.revoke_refresh_token(&auth.0.hash()).await? {
-            return Err(BAD_REFRESH.into());
+operations! {
+    "ApiTags::Auth",
+    impl SessionsApi {
+        /// Log in
+        ///
+        /// Checks the email (regardless of letter case and Unicode composition) and password and
+        /// returns the user with a short-lived access token and a refresh token (60 days). After
+        /// repeated failures for one email, or from one client address, attempts get 429 until
+        /// `Retry-After` seconds pass.
+        #[oai(path = "/api/login", method = "post", operation_id = "login")]
+        async fn login(&self, state: Data<&AppState>, peer: &RemoteAddr, body: Json<Login>) -> Result<LoginOk, LoginError> {
+            let Login { email, password, .. } = body.0;
+            let address = peer.as_socket_addr().map(|addr| addr.ip());
+            let Some(user) = authenticate(&state, &email.0, password.0, address).await? else {
+                return Err(BAD_CREDENTIALS.into());
+            };
+            let token = state.access_tokens.issue(user.id).map_err(ApiError::internal)?;
+            let refresh = RefreshToken::generate().map_err(ApiError::internal)?;
+            let expires_at = Utc::now() + Duration::days(REFRESH_TOKEN_TTL_DAYS);
+            state
+                .store
+                .insert_refresh_token(&refresh.hash(), user.id, expires_at)
+                .await?;
+            tracing::info!(user_id = %user.id, "logged in");
+            Ok(LoginOk::Ok(Json(LoggedIn {
+                user,
+                token,
+                refresh_token: refresh.expose().to_owned(),
+            })))
         }
-        Ok(Revoked::NoContent)
+
+        /// Get a new access token
+        ///
+        /// Exchanges a live refresh token for a new access token. The refresh token stays valid.
+        #[oai(path = "/api/refresh", method = "post", operation_id = "refreshToken")]
+        async fn refresh(&self, state: Data<&AppState>, auth: RefreshBearer) -> Result<RefreshOk, RefreshError> {
+            let user_id = state
+                .store
+                .refresh_token_user(&auth.0.hash())
+                .await?
+                .ok_or(BAD_REFRESH)?;
+            let token = state.access_tokens.issue(user_id).map_err(ApiError::internal)?;
+            Ok(RefreshOk::Ok(Json(Refreshed { token })))
+        }
+
+        /// Revoke a refresh token
+        ///
+        /// Revokes the refresh token sent, so it can no longer be exchanged. Revoking it again is harmless.
+        #[oai(path = "/api/revoke", method = "post", operation_id = "revokeToken")]
+        async fn revoke(&self, state: Data<&AppState>, auth: RefreshBearer) -> Result<Revoked, RefreshError> {
+            if !state.store.revoke_refresh_token(&auth.0.hash()).await? {
+                return Err(BAD_REFRESH.into());
+            }
+            Ok(Revoked::NoContent)
+        }
     }
 }

@@ -6,7 +6,7 @@ use std::{borrow::Cow, sync::Arc};
 use futures_util::{StreamExt, stream::BoxStream};
 use poem::web::{Data, sse::Event as SseEvent};
 use poem_openapi::{
-    ApiResponse, Object, OpenApi, Union,
+    ApiResponse, Object, Union,
     param::{Header, Query},
     payload::EventStream,
     registry::{MetaSchemaRef, Registry},
@@ -107,52 +107,54 @@ api_errors! {
 
 pub struct StreamApi;
 
-#[OpenApi(tag = "ApiTags::Chirps")]
-impl StreamApi {
-    /// Follow chirps live
-    ///
-    /// Streams every chirp posted and deleted from now on (or since `Last-Event-ID`),
-    /// optionally by one author. Too many open streams, or a server shutting down: 503 with
-    /// `Retry-After`. A reader that falls far behind is disconnected; it reconnects with
-    /// `Last-Event-ID` and loses nothing.
-    #[oai(path = "/api/chirps/stream", method = "get", operation_id = "streamChirps")]
-    async fn stream(
-        &self,
-        state: Data<&AppState>,
-        /// Only chirps by this user.
-        author_id: Query<Option<Uuid>>,
-        /// The `id:` of the last event you received, to resume after it. Empty: none.
-        #[oai(name = "Last-Event-ID", validator(pattern = "^([0-9]+-[0-9]+)?$"))]
-        last_event_id: Header<Option<String>>,
-    ) -> Result<ChirpStream, StreamError> {
-        // Browsers send an empty one to say "none". (`str::is_empty` by name: poem-openapi's
-        // `Type::is_empty`, in scope here, would answer for `&&str` first, always `false`.)
-        let after = match last_event_id
-            .0
-            .as_deref()
-            .map(str::trim)
-            .filter(|id| !str::is_empty(id))
-        {
-            None => None,
-            Some(id) => Some(Position::parse(id).ok_or(ApiError::BadRequest("Invalid Last-Event-ID".into()))?),
-        };
-        let events = state.feed.subscribe(after, author_id.0).await.map_err(|refused| {
-            ApiError::Unavailable(match refused {
-                Refused::Full => "the most streams this server keeps open are open".into(),
-                Refused::Closing => "the server is shutting down".into(),
-            })
-        })?;
-        let events = EventStream::new(events.map(StreamItem).boxed())
-            .keep_alive(state.feed.heartbeat())
-            .to_event(|StreamItem(event)| {
-                let kind = match event.event.kind {
-                    EventKind::Created => "chirp.created",
-                    EventKind::Deleted => "chirp.deleted",
-                };
-                SseEvent::message(event.json.clone())
-                    .event_type(kind)
-                    .id(event.position.encode())
-            });
-        Ok(ChirpStream::Events(events))
+operations! {
+    "ApiTags::Chirps",
+    impl StreamApi {
+        /// Follow chirps live
+        ///
+        /// Streams every chirp posted and deleted from now on (or since `Last-Event-ID`),
+        /// optionally by one author. Too many open streams, or a server shutting down: 503 with
+        /// `Retry-After`. A reader that falls far behind is disconnected; it reconnects with
+        /// `Last-Event-ID` and loses nothing.
+        #[oai(path = "/api/chirps/stream", method = "get", operation_id = "streamChirps")]
+        async fn stream(
+            &self,
+            state: Data<&AppState>,
+            /// Only chirps by this user.
+            author_id: Query<Option<Uuid>>,
+            /// The `id:` of the last event you received, to resume after it. Empty: none.
+            #[oai(name = "Last-Event-ID", validator(pattern = "^([0-9]+-[0-9]+)?$"))]
+            last_event_id: Header<Option<String>>,
+        ) -> Result<ChirpStream, StreamError> {
+            // Browsers send an empty one to say "none". (`str::is_empty` by name: poem-openapi's
+            // `Type::is_empty`, in scope here, would answer for `&&str` first, always `false`.)
+            let after = match last_event_id
+                .0
+                .as_deref()
+                .map(str::trim)
+                .filter(|id| !str::is_empty(id))
+            {
+                None => None,
+                Some(id) => Some(Position::parse(id).ok_or(ApiError::BadRequest("Invalid Last-Event-ID".into()))?),
+            };
+            let events = state.feed.subscribe(after, author_id.0).await.map_err(|refused| {
+                ApiError::Unavailable(match refused {
+                    Refused::Full => "the most streams this server keeps open are open".into(),
+                    Refused::Closing => "the server is shutting down".into(),
+                })
+            })?;
+            let events = EventStream::new(events.map(StreamItem).boxed())
+                .keep_alive(state.feed.heartbeat())
+                .to_event(|StreamItem(event)| {
+                    let kind = match event.event.kind {
+                        EventKind::Created => "chirp.created",
+                        EventKind::Deleted => "chirp.deleted",
+                    };
+                    SseEvent::message(event.json.clone())
+                        .event_type(kind)
+                        .id(event.position.encode())
+                });
+            Ok(ChirpStream::Events(events))
+        }
     }
 }

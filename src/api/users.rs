@@ -1,7 +1,7 @@
 //! `POST /api/users` (sign up) and `PUT /api/users` (change email and password).
 
 use poem::web::Data;
-use poem_openapi::{ApiResponse, Object, OpenApi, payload::Json, types::Example};
+use poem_openapi::{ApiResponse, Object, payload::Json, types::Example};
 use uuid::Uuid;
 
 use super::{AccessToken, ApiTags, EmailText, PasswordText, REFUSED_ACCESS_TOKEN, Text, Timestamp};
@@ -114,52 +114,54 @@ api_errors! {
     }
 }
 
-#[OpenApi(tag = "ApiTags::Users")]
-impl UsersApi {
-    /// Sign up
-    ///
-    /// Creates a user with an email (unique regardless of letter case and Unicode composition)
-    /// and a password.
-    #[oai(path = "/api/users", method = "post", operation_id = "createUser")]
-    async fn create(&self, state: Data<&AppState>, body: Json<Credentials>) -> Result<CreatedUser, CreateUserError> {
-        let email = Email::parse(&body.email.0)?;
-        let password = Password::parse(body.0.password.0)?;
-        let hash = state.passwords.hash(password).await.map_err(ApiError::Internal)?;
-        let user = state.store.create_user(&email, &hash).await?.ok_or(EMAIL_TAKEN)?;
-        tracing::info!(user_id = %user.id, "user created");
-        Ok(CreatedUser::Created(Json(user.into())))
-    }
+operations! {
+    "ApiTags::Users",
+    impl UsersApi {
+        /// Sign up
+        ///
+        /// Creates a user with an email (unique regardless of letter case and Unicode composition)
+        /// and a password.
+        #[oai(path = "/api/users", method = "post", operation_id = "createUser")]
+        async fn create(&self, state: Data<&AppState>, body: Json<Credentials>) -> Result<CreatedUser, CreateUserError> {
+            let email = Email::parse(&body.email.0)?;
+            let password = Password::parse(body.0.password.0)?;
+            let hash = state.passwords.hash(password).await.map_err(ApiError::Internal)?;
+            let user = state.store.create_user(&email, &hash).await?.ok_or(EMAIL_TAKEN)?;
+            tracing::info!(user_id = %user.id, "user created");
+            Ok(CreatedUser::Created(Json(user.into())))
+        }
 
-    /// Who am I
-    ///
-    /// The caller's own user: who is logged in, and whether they are Chirpy Red now.
-    #[oai(path = "/api/users/me", method = "get", operation_id = "getMe")]
-    async fn me(&self, state: Data<&AppState>, auth: AccessToken) -> Result<Me, MeError> {
-        let user = state.store.user(auth.0).await?;
-        let user = user.ok_or(REFUSED_ACCESS_TOKEN)?;
-        Ok(Me::Ok(Json(user.into())))
-    }
+        /// Who am I
+        ///
+        /// The caller's own user: who is logged in, and whether they are Chirpy Red now.
+        #[oai(path = "/api/users/me", method = "get", operation_id = "getMe")]
+        async fn me(&self, state: Data<&AppState>, auth: AccessToken) -> Result<Me, MeError> {
+            let user = state.store.user(auth.0).await?;
+            let user = user.ok_or(REFUSED_ACCESS_TOKEN)?;
+            Ok(Me::Ok(Json(user.into())))
+        }
 
-    /// Change email and password
-    ///
-    /// Replaces the caller's email and password, and revokes all of their refresh tokens:
-    /// other sessions must log in again.
-    #[oai(path = "/api/users", method = "put", operation_id = "updateUser")]
-    async fn update(
-        &self,
-        state: Data<&AppState>,
-        auth: AccessToken,
-        body: Json<Credentials>,
-    ) -> Result<UpdatedUser, UpdateUserError> {
-        let email = Email::parse(&body.email.0)?;
-        let password = Password::parse(body.0.password.0)?;
-        let hash = state.passwords.hash(password).await.map_err(ApiError::Internal)?;
-        let user = match state.store.update_credentials(auth.0, &email, &hash).await? {
-            CredentialsUpdate::Updated(user) => user,
-            CredentialsUpdate::EmailTaken => return Err(EMAIL_TAKEN.into()),
-            CredentialsUpdate::NoSuchUser => return Err(REFUSED_ACCESS_TOKEN.into()),
-        };
-        tracing::info!(user_id = %user.id, "credentials changed, refresh tokens revoked");
-        Ok(UpdatedUser::Ok(Json(user.into())))
+        /// Change email and password
+        ///
+        /// Replaces the caller's email and password, and revokes all of their refresh tokens:
+        /// other sessions must log in again.
+        #[oai(path = "/api/users", method = "put", operation_id = "updateUser")]
+        async fn update(
+            &self,
+            state: Data<&AppState>,
+            auth: AccessToken,
+            body: Json<Credentials>,
+        ) -> Result<UpdatedUser, UpdateUserError> {
+            let email = Email::parse(&body.email.0)?;
+            let password = Password::parse(body.0.password.0)?;
+            let hash = state.passwords.hash(password).await.map_err(ApiError::Internal)?;
+            let user = match state.store.update_credentials(auth.0, &email, &hash).await? {
+                CredentialsUpdate::Updated(user) => user,
+                CredentialsUpdate::EmailTaken => return Err(EMAIL_TAKEN.into()),
+                CredentialsUpdate::NoSuchUser => return Err(REFUSED_ACCESS_TOKEN.into()),
+            };
+            tracing::info!(user_id = %user.id, "credentials changed, refresh tokens revoked");
+            Ok(UpdatedUser::Ok(Json(user.into())))
+        }
     }
 }

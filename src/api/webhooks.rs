@@ -1,7 +1,7 @@
 //! Polka, the payment provider, tells us who paid for Chirpy Red.
 
 use poem::web::Data;
-use poem_openapi::{ApiResponse, Object, OpenApi, payload::Json, types::Example};
+use poem_openapi::{ApiResponse, Object, payload::Json, types::Example};
 use uuid::Uuid;
 
 use super::{ApiTags, PolkaKey, Text};
@@ -57,25 +57,27 @@ api_errors! {
 
 pub struct WebhooksApi;
 
-#[OpenApi(tag = "ApiTags::Webhooks")]
-impl WebhooksApi {
-    /// Receive a Polka event
-    ///
-    /// Called by Polka with `Authorization: ApiKey <key>`. Repeating an event is harmless.
-    #[oai(path = "/api/polka/webhooks", method = "post", operation_id = "polkaWebhook")]
-    async fn receive(
-        &self,
-        state: Data<&AppState>,
-        _key: PolkaKey,
-        body: Json<PolkaEvent>,
-    ) -> Result<Acknowledged, WebhookError> {
-        if body.event.0 != USER_UPGRADED {
-            return Ok(Acknowledged::NoContent);
+operations! {
+    "ApiTags::Webhooks",
+    impl WebhooksApi {
+        /// Receive a Polka event
+        ///
+        /// Called by Polka with `Authorization: ApiKey <key>`. Repeating an event is harmless.
+        #[oai(path = "/api/polka/webhooks", method = "post", operation_id = "polkaWebhook")]
+        async fn receive(
+            &self,
+            state: Data<&AppState>,
+            _key: PolkaKey,
+            body: Json<PolkaEvent>,
+        ) -> Result<Acknowledged, WebhookError> {
+            if body.event.0 != USER_UPGRADED {
+                return Ok(Acknowledged::NoContent);
+            }
+            if !state.store.upgrade_to_red(body.data.user_id).await? {
+                return Err(ApiError::NotFound("User not found").into());
+            }
+            tracing::info!(user_id = %body.data.user_id, "user upgraded to Chirpy Red");
+            Ok(Acknowledged::NoContent)
         }
-        if !state.store.upgrade_to_red(body.data.user_id).await? {
-            return Err(ApiError::NotFound("User not found").into());
-        }
-        tracing::info!(user_id = %body.data.user_id, "user upgraded to Chirpy Red");
-        Ok(Acknowledged::NoContent)
     }
 }

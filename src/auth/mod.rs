@@ -8,6 +8,6 @@ mod refresh;
 mod throttle;
 
 pub use access::{ACCESS_TOKEN_ISSUER, AccessTokens, INVALID_ACCESS_TOKEN, TokenError};
-pub use passwords::{HashError, HashParams, PasswordHasher};
+pub use passwords::{HashError, HashParams, HashStats, PasswordHasher};
 pub use refresh::{REFRESH_TOKEN_TTL_DAYS, RefreshToken};
 pub use throttle::{LoginThrottle, ThrottleSettings};

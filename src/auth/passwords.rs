@@ -1,12 +1,18 @@
 use std::{
-    sync::{Arc, Mutex, mpsc},
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicUsize, Ordering},
+        mpsc,
+    },
     thread,
+    time::Instant,
 };
 
 use argon2::{
     Algorithm, Argon2, Block, Params, PasswordHash, Version,
     password_hash::{self, Output, ParamsString, Salt, SaltString, rand_core::OsRng},
 };
+use prometheus_client::metrics::histogram::Histogram;
 use tokio::sync::{OnceCell, oneshot};
 
 use crate::{domain::Password, os};
@@ -47,6 +53,26 @@ pub struct PasswordHasher {
     params: Params,
     /// A hash to verify against when the email is unknown, so that case costs the same.
     dummy_hash: Arc<OnceCell<String>>,
+    pub stats: Arc<HashStats>,
+}
+
+/// What the metrics show of the hashing.
+#[derive(Debug)]
+pub struct HashStats {
+    /// Hashes waiting for a thread.
+    pub queued: AtomicUsize,
+    /// Seconds each hash (or verification) took on its thread.
+    pub seconds: Histogram,
+}
+
+impl Default for HashStats {
+    fn default() -> Self {
+        Self {
+            queued: AtomicUsize::new(0),
+            // From 5 ms (a cheap test setting) to 2.5 s (a machine far too busy).
+            seconds: Histogram::new([0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5]),
+        }
+    }
 }
 
 impl PasswordHasher {
@@ -65,6 +91,7 @@ impl PasswordHasher {
             jobs,
             params,
             dummy_hash: Arc::default(),
+            stats: Arc::default(),
         })
     }
 
@@ -114,10 +141,19 @@ impl PasswordHasher {
         work: impl FnOnce(&mut Vec<Block>) -> T + Send + 'static,
     ) -> Result<T, HashError> {
         let (answer, answered) = oneshot::channel();
+        let stats = self.stats.clone();
         let job: Job = Box::new(move |memory| {
-            let _ = answer.send(work(memory));
+            stats.queued.fetch_sub(1, Ordering::Relaxed);
+            let started = Instant::now();
+            let outcome = work(memory);
+            stats.seconds.observe(started.elapsed().as_secs_f64());
+            let _ = answer.send(outcome);
         });
-        self.jobs.send(job).map_err(|_| "the hashing threads have stopped")?;
+        self.stats.queued.fetch_add(1, Ordering::Relaxed);
+        self.jobs.send(job).map_err(|_| {
+            self.stats.queued.fetch_sub(1, Ordering::Relaxed);
+            "the hashing threads have stopped"
+        })?;
         Ok(answered.await.map_err(|_| "a hashing thread dropped its work")?)
     }
 }

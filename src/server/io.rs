@@ -63,7 +63,7 @@ impl AsyncRead for Io {
 impl AsyncWrite for Io {
     fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         std::task::ready!(self.pay(cx))?;
-        if let Some(replacement) = json_error_for(buf) {
+        if let Some(replacement) = json_error_for(buf, &crate::observe::new_request_id()) {
             // Taken as written; what is sent instead goes out with the next write or flush.
             self.owed = replacement;
             return Poll::Ready(Ok(buf.len()));
@@ -109,8 +109,9 @@ const HYPER_CLIENT_ERROR: &[u8] = b"HTTP/1.1 4";
 
 /// hyper answers a request it cannot parse with a bare head: a 4xx, `content-length: 0`,
 /// no content type (every response of ours has one). That head, rewritten as our JSON
-/// error; anything else, `None`.
-fn json_error_for(head: &[u8]) -> Option<Vec<u8>> {
+/// error with the request id `id` (logged, as the app logs the requests it answers);
+/// anything else, `None`.
+fn json_error_for(head: &[u8], id: &str) -> Option<Vec<u8>> {
     if !head.starts_with(HYPER_CLIENT_ERROR) || !head.ends_with(b"\r\n\r\n") {
         return None;
     }
@@ -132,9 +133,11 @@ fn json_error_for(head: &[u8]) -> Option<Vec<u8>> {
         .map(|line| format!("{line}\r\n"))
         .unwrap_or_default();
     let body = serde_json::json!({ "error": message }).to_string();
+    tracing::info!(request_id = id, status, "refused a request that could not be parsed");
     let response = format!(
         "HTTP/1.1 {status} {reason}\r\ncontent-type: application/json; charset=utf-8\r\n\
-         content-length: {}\r\nx-content-type-options: nosniff\r\nconnection: close\r\n{date}\r\n{body}",
+         content-length: {}\r\nx-content-type-options: nosniff\r\nx-request-id: {id}\r\n\
+         connection: close\r\n{date}\r\n{body}",
         body.len()
     );
     Some(response.into_bytes())
@@ -147,18 +150,19 @@ mod tests {
     #[test]
     fn hypers_bare_error_heads_become_json_errors() {
         let head = b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-length: 0\r\ndate: Thu, 26 Nov 2026 17:00:00 GMT\r\n\r\n";
-        let response = String::from_utf8(json_error_for(head).unwrap()).unwrap();
+        let response = String::from_utf8(json_error_for(head, "f00d").unwrap()).unwrap();
         assert!(
             response.starts_with("HTTP/1.1 431 Request Header Fields Too Large\r\n"),
             "{response}"
         );
         assert!(response.contains("\r\ncontent-type: application/json; charset=utf-8\r\n"));
         assert!(response.contains("\r\nx-content-type-options: nosniff\r\n"));
+        assert!(response.contains("\r\nx-request-id: f00d\r\n"));
         assert!(response.contains("\r\ndate: Thu, 26 Nov 2026 17:00:00 GMT\r\n"));
         let (head, body) = response.split_once("\r\n\r\n").unwrap();
         assert_eq!(body, r#"{"error":"Request headers are too large"}"#);
         assert!(head.contains(&format!("content-length: {}", body.len())));
-        let uri = json_error_for(b"HTTP/1.1 414 URI Too Long\r\ncontent-length: 0\r\n\r\n").unwrap();
+        let uri = json_error_for(b"HTTP/1.1 414 URI Too Long\r\ncontent-length: 0\r\n\r\n", "f00d").unwrap();
         assert!(
             String::from_utf8(uri)
                 .unwrap()
@@ -175,7 +179,7 @@ mod tests {
             b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n",
             b"{\"error\":\"HTTP/1.1 400\"}",
         ] {
-            assert_eq!(json_error_for(ours), None, "{}", String::from_utf8_lossy(ours));
+            assert_eq!(json_error_for(ours, "f00d"), None, "{}", String::from_utf8_lossy(ours));
         }
     }
 }

@@ -9,7 +9,7 @@
 //! newcomer (see `connections`), stuck writes closed, accept errors backed off and logged,
 //! and freed memory handed back once a flood has gone.
 
-mod connections;
+pub mod connections;
 mod io;
 
 use std::{
@@ -57,7 +57,7 @@ type App = Arc<poem::endpoint::BoxEndpoint<'static, poem::Response>>;
 pub struct Server {
     listener: TcpListener,
     app: App,
-    limits: ConnectionLimits,
+    registry: Arc<Registry>,
 }
 
 impl Server {
@@ -83,11 +83,11 @@ impl Server {
         Ok(Self {
             listener,
             app: Arc::new(app.map_to_response().boxed()),
-            limits: ConnectionLimits {
+            registry: Registry::new(ConnectionLimits {
                 max,
                 header_timeout,
                 write_timeout,
-            },
+            }),
         })
     }
 
@@ -96,7 +96,12 @@ impl Server {
     }
 
     pub fn limits(&self) -> ConnectionLimits {
-        self.limits
+        self.registry.limits()
+    }
+
+    /// The connections it has open (none until it runs).
+    pub fn connections(&self) -> Arc<Registry> {
+        self.registry.clone()
     }
 
     /// Serves until `shutdown` completes, then stops accepting, lets in-flight requests
@@ -105,7 +110,7 @@ impl Server {
         let local = self
             .local_addr()
             .ok_or_else(|| std::io::Error::other("no local address"))?;
-        let registry = Registry::new(self.limits);
+        let registry = self.registry.clone();
         let stopping = CancellationToken::new();
         let sweeper = tokio::spawn(sweep(registry.clone()));
         let mut backoff = AcceptBackoff::default();

@@ -12,6 +12,7 @@ mod statements;
 mod throttle;
 mod tokens;
 mod users;
+mod waits;
 
 use std::{sync::Arc, time::Duration};
 
@@ -28,6 +29,7 @@ pub use idempotency::{KEY_LIFETIME, KeyedPost};
 use replica::Replica;
 use statements::Statements;
 pub use users::{Credentials, CredentialsUpdate, User};
+pub use waits::Waits;
 
 /// The files in `migrations/`, compiled in.
 pub static MIGRATOR: Migrator = sqlx::migrate!();
@@ -85,6 +87,22 @@ impl Databases {
     }
 }
 
+/// A connection pool, at one moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolReading {
+    /// `primary` or `replica`.
+    pub name: &'static str,
+    /// Connections open, in use or idle.
+    pub size: u32,
+    pub idle: usize,
+    /// `DB_MAX_CONNECTIONS`.
+    pub max: u32,
+    /// Queries waiting for a connection now.
+    pub waiting: usize,
+    /// Waits that ran out since start.
+    pub timed_out: u64,
+}
+
 /// The database: cheap to clone (the pools are shared).
 #[derive(Clone, Debug)]
 pub struct Store {
@@ -92,6 +110,9 @@ pub struct Store {
     /// Whether the primary is up, checked in the background.
     health: Arc<Health>,
     replica: Option<Replica>,
+    /// Queries waiting for a connection of the primary's pool, and of the replica's.
+    waits: Arc<Waits>,
+    replica_waits: Arc<Waits>,
     direct: PgConnectOptions,
     /// Whether queries may be kept on the server as named statements: not behind a
     /// transaction-mode pooler (see [`statements`]).
@@ -118,6 +139,8 @@ impl Store {
             health: Health::watch(options(&databases.primary)),
             primary,
             replica,
+            waits: Arc::default(),
+            replica_waits: Arc::default(),
             direct: databases.direct.clone(),
             named_statements,
         }
@@ -149,7 +172,9 @@ impl Store {
     }
 
     fn primary(&self) -> Statements<&PgPool> {
-        Statements::new(&self.primary, self.named_statements).watched(&self.health)
+        Statements::new(&self.primary, self.named_statements)
+            .watched(&self.health)
+            .counted(&self.waits)
     }
 
     /// A transaction on the primary (at once an error while it is known to be down).
@@ -157,13 +182,16 @@ impl Store {
         if self.health.is_down() {
             return Err(health::down_error());
         }
-        self.primary.begin().await.inspect_err(|err| self.health.suspect(err))
+        self.waits
+            .begin(&self.primary)
+            .await
+            .inspect_err(|err| self.health.suspect(err))
     }
 
     /// The replica, while it is reachable and close enough behind.
     fn replica(&self) -> Option<Statements<&PgPool>> {
         let replica = self.replica.as_ref().filter(|replica| replica.usable())?;
-        Some(Statements::new(replica.pool(), self.named_statements))
+        Some(Statements::new(replica.pool(), self.named_statements).counted(&self.replica_waits))
     }
 
     /// Notes that the replica failed a read (which the caller then makes on the primary).
@@ -176,6 +204,33 @@ impl Store {
     /// A connection of a transaction, as an executor.
     fn on<'c>(&self, conn: &'c mut PgConnection) -> Statements<&'c mut PgConnection> {
         Statements::new(conn, self.named_statements).watched(&self.health)
+    }
+
+    /// The pools as the metrics show them: the primary's, and the replica's if there is one.
+    pub fn pools(&self) -> Vec<PoolReading> {
+        let reading = |name, pool: &PgPool, waits: &Waits| PoolReading {
+            name,
+            size: pool.size(),
+            idle: pool.num_idle(),
+            max: pool.options().get_max_connections(),
+            waiting: waits.waiting(),
+            timed_out: waits.timed_out(),
+        };
+        let mut pools = vec![reading("primary", &self.primary, &self.waits)];
+        if let Some(replica) = &self.replica {
+            pools.push(reading("replica", replica.pool(), &self.replica_waits));
+        }
+        pools
+    }
+
+    /// Whether the background check last found the primary answering.
+    pub fn is_up(&self) -> bool {
+        !self.health.is_down()
+    }
+
+    /// Whether chirp reads go to the replica now; `None` without one.
+    pub fn replica_usable(&self) -> Option<bool> {
+        self.replica.as_ref().map(Replica::usable)
     }
 
     /// Whether the primary answers.

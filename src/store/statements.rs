@@ -16,20 +16,26 @@ use std::sync::Arc;
 
 use futures_util::{FutureExt, StreamExt, TryFutureExt, TryStreamExt, future::BoxFuture, stream::BoxStream};
 use sqlx::{
-    Describe, Error, Execute, Executor, Postgres, SqlStr,
+    Connection, Describe, Error, Execute, Executor, Postgres, SqlStr,
+    pool::PoolConnection,
     postgres::{PgQueryResult, PgRow, PgStatement, PgTypeInfo},
 };
 
-use super::health::{Health, down_error};
+use super::{
+    health::{Health, down_error},
+    waits::Waits,
+};
 
 /// An executor (a pool, a connection, a transaction) that runs queries as named,
 /// cached statements or as unnamed ones; with a [`Health`], it fails at once while the
-/// database is known to be down, and reports failures that look like an outage.
+/// database is known to be down, and reports failures that look like an outage; with
+/// [`Waits`], it counts the queries waiting for a pool's connection.
 #[derive(Debug)]
 pub struct Statements<X> {
     inner: X,
     named: bool,
     health: Option<Arc<Health>>,
+    waits: Option<Arc<Waits>>,
 }
 
 impl<X> Statements<X> {
@@ -38,12 +44,20 @@ impl<X> Statements<X> {
             inner,
             named,
             health: None,
+            waits: None,
         }
     }
 
     pub fn watched(self, health: &Arc<Health>) -> Self {
         Self {
             health: Some(health.clone()),
+            ..self
+        }
+    }
+
+    pub fn counted(self, waits: &Arc<Waits>) -> Self {
+        Self {
+            waits: Some(waits.clone()),
             ..self
         }
     }
@@ -69,6 +83,14 @@ impl<'c> Host<'c> for &'c sqlx::PgPool {
 impl<'c> Host<'c> for &'c mut sqlx::PgConnection {
     fn pool(&self) -> Option<sqlx::PgPool> {
         None
+    }
+}
+
+/// A connection from `pool`, counted in `waits` while it is awaited.
+pub async fn acquire(pool: &sqlx::PgPool, waits: Option<&Waits>) -> Result<PoolConnection<Postgres>, Error> {
+    match waits {
+        Some(waits) => waits.acquire(pool).await,
+        None => pool.acquire().await,
     }
 }
 
@@ -105,13 +127,20 @@ impl<'c, X: Host<'c>> Executor<'c> for Statements<X> {
             return futures_util::stream::once(async { Err(down_error()) }).boxed();
         }
         let health = self.health.clone();
-        let rows = match (self.named, self.inner.pool()) {
-            (true, _) => self.inner.fetch_many(query),
+        let named = self.named;
+        let rows = match (named, self.inner.pool()) {
+            (true, None) => self.inner.fetch_many(query),
             (false, None) => self.inner.fetch_many(Unnamed(query)),
-            (false, Some(pool)) => futures_util::stream::once(async move {
-                let mut tx = pool.begin().await?;
-                let rows: Vec<_> = tx.fetch_many(Unnamed(query)).try_collect().await?;
-                tx.commit().await?;
+            (_, Some(pool)) => futures_util::stream::once(async move {
+                let mut conn = acquire(&pool, self.waits.as_deref()).await?;
+                let rows: Vec<_> = if named {
+                    conn.fetch_many(query).try_collect().await?
+                } else {
+                    let mut tx = conn.begin().await?;
+                    let rows = tx.fetch_many(Unnamed(query)).try_collect().await?;
+                    tx.commit().await?;
+                    rows
+                };
                 Ok::<_, Error>(futures_util::stream::iter(rows.into_iter().map(Ok)))
             })
             .try_flatten()
@@ -132,11 +161,16 @@ impl<'c, X: Host<'c>> Executor<'c> for Statements<X> {
             return async { Err(down_error()) }.boxed();
         }
         let health = self.health.clone();
-        let row = match (self.named, self.inner.pool()) {
-            (true, _) => self.inner.fetch_optional(query),
+        let named = self.named;
+        let row = match (named, self.inner.pool()) {
+            (true, None) => self.inner.fetch_optional(query),
             (false, None) => self.inner.fetch_optional(Unnamed(query)),
-            (false, Some(pool)) => async move {
-                let mut tx = pool.begin().await?;
+            (_, Some(pool)) => async move {
+                let mut conn = acquire(&pool, self.waits.as_deref()).await?;
+                if named {
+                    return conn.fetch_optional(query).await;
+                }
+                let mut tx = conn.begin().await?;
                 let row = tx.fetch_optional(Unnamed(query)).await?;
                 tx.commit().await?;
                 Ok(row)

@@ -10,7 +10,7 @@ use chirpy::changes::LISTENER_NAME;
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::helpers::{TestApp, TestDatabase, header, json_body, spawn_app_on, spawn_app_with};
+use crate::helpers::{TestApp, TestDatabase, eventually, header, json_body, spawn_app_on, spawn_app_with};
 
 /// Every test runs with the cache on (the default size) and off: off changes no answer.
 const SIZES: [u64; 2] = [64, 0];
@@ -21,18 +21,6 @@ async fn get(app: &TestApp, path: &str, etag: Option<&str>) -> reqwest::Response
         request = request.header("if-none-match", etag);
     }
     request.send().await.unwrap()
-}
-
-/// Polls until `check` holds, for at most `within`.
-async fn eventually(within: Duration, mut check: impl AsyncFnMut() -> bool) -> bool {
-    let deadline = Instant::now() + within;
-    while !check().await {
-        if Instant::now() > deadline {
-            return false;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    true
 }
 
 #[tokio::test]

@@ -78,6 +78,8 @@ pub struct TestApp {
     pub db: PgPool,
     /// The instance's own state, for looking behind the API (its cache, say).
     pub state: AppState,
+    /// `http://…/metrics`, when the test set `METRICS_ADDR`.
+    pub metrics_url: Option<String>,
     _database: Option<TestDatabase>,
 }
 
@@ -200,6 +202,10 @@ pub async fn spawn_app_on_databases(
     let databases = databases(config.database.pool);
     let instance = chirpy::start(&config, &databases).await.expect("starting the app");
     let addr = instance.server.local_addr().expect("a socket address");
+    let metrics_url = instance
+        .server
+        .metrics_addr()
+        .map(|addr| format!("http://{addr}/metrics"));
     let db = instance.state.store.pool().clone();
     let state = instance.state.clone();
     tokio::spawn(instance.server.run_until(std::future::pending()));
@@ -213,6 +219,7 @@ pub async fn spawn_app_on_databases(
         client,
         db,
         state,
+        metrics_url,
         _database: None,
     }
 }
@@ -434,6 +441,18 @@ fn base64url(bytes: &[u8]) -> String {
         }
     }
     out
+}
+
+/// Polls until `check` holds, for at most `within`.
+pub async fn eventually(within: Duration, mut check: impl AsyncFnMut() -> bool) -> bool {
+    let deadline = std::time::Instant::now() + within;
+    while !check().await {
+        if std::time::Instant::now() > deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    true
 }
 
 /// Sends raw bytes over TCP, for requests an HTTP client will not make. Returns the status.

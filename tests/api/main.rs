@@ -8,6 +8,7 @@ mod cors;
 mod emails;
 mod helpers;
 mod idempotency;
+mod observability;
 mod process;
 mod resilience;
 mod scale_out;

@@ -26,6 +26,8 @@ pub fn chirpy() -> Command {
 pub struct RunningServer {
     pub child: Child,
     pub base: String,
+    /// From the ready file: where `/metrics` is served, if `METRICS_ADDR` was set.
+    pub metrics_url: Option<String>,
     log: Arc<Mutex<Vec<String>>>,
     _run_dir: TempDir,
 }
@@ -68,6 +70,7 @@ impl RunningServer {
         Self {
             child,
             base: ready["url"].as_str().expect("a url in the ready file").to_owned(),
+            metrics_url: ready["metrics_url"].as_str().map(str::to_owned),
             log,
             _run_dir: run_dir,
         }
@@ -83,6 +86,11 @@ impl RunningServer {
 
     pub fn logged(&self, text: &str) -> bool {
         self.log.lock().unwrap().iter().any(|line| line.contains(text))
+    }
+
+    /// Every line logged so far.
+    pub fn log_lines(&self) -> Vec<String> {
+        self.log.lock().unwrap().clone()
     }
 }
 

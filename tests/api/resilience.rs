@@ -154,9 +154,10 @@ async fn a_failure_inside_a_password_change_rolls_all_of_it_back() {
 
     let change = serde_json::json!({"email": "changed@example.com", "password": "changed"});
     let resp = app.update_user(&session.token, &change).await;
+    let id = header(&resp, "x-request-id");
     assert_eq!(
         error_message(resp, StatusCode::INTERNAL_SERVER_ERROR).await,
-        "Internal server error"
+        format!("Internal server error (request id {id})")
     );
 
     let email: String = sqlx::query_scalar("select email from users")

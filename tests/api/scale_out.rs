@@ -2,13 +2,15 @@
 //! what the scale-out issue asks, tested here without the cluster (`just cluster-test`
 //! runs the real topology).
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use chirpy::store::{Databases, PoolMode};
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::helpers::{TestApp, TestDatabase, error_message, json_body, spawn_app_on, spawn_app_on_databases};
+use crate::helpers::{
+    TestApp, TestDatabase, error_message, eventually, json_body, spawn_app_on, spawn_app_on_databases,
+};
 
 /// Two instances serving one database.
 async fn two_instances(adjust: impl Fn(&mut chirpy::config::Config)) -> (TestApp, TestApp, TestDatabase) {
@@ -24,20 +26,6 @@ async fn visits(app: &TestApp) -> u64 {
     count
         .and_then(|n| n.parse().ok())
         .unwrap_or_else(|| panic!("no count in {page}"))
-}
-
-/// Polls `check` until it holds or `within` passes.
-async fn eventually(within: Duration, mut check: impl AsyncFnMut() -> bool) -> bool {
-    let deadline = Instant::now() + within;
-    loop {
-        if check().await {
-            return true;
-        }
-        if Instant::now() > deadline {
-            return false;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 #[tokio::test]
