@@ -18,10 +18,11 @@ fn main() {
     let mut table = String::from(
         "/// `static/`'s files: their paths under it, and their bytes.\npub static FILES: &[(&str, &[u8])] = &[\n",
     );
-    for (path, absolute) in files {
+    for path in files {
+        // Named from the crate's directory as the compiler sees it, not as this script
+        // did: cargo may reuse this table for a checkout elsewhere sharing the target dir.
         table.push_str(&format!(
-            "    ({path:?}, include_bytes!({:?})),\n",
-            absolute.display().to_string()
+            "    ({path:?}, include_bytes!(concat!(env!(\"CARGO_MANIFEST_DIR\"), \"/static/\", {path:?}))),\n"
         ));
     }
     table.push_str("];\n");
@@ -29,8 +30,8 @@ fn main() {
     fs::write(out, table).expect("writing the embedded file table");
 }
 
-/// Every regular file under `dir`, as (path relative to `root` with `/`, absolute path).
-fn walk(root: &Path, dir: &Path, files: &mut Vec<(String, PathBuf)>) {
+/// Every regular file under `dir`, as its path relative to `root`, with `/`.
+fn walk(root: &Path, dir: &Path, files: &mut Vec<String>) {
     let Ok(entries) = fs::read_dir(dir) else { return };
     for entry in entries.flatten() {
         let path = entry.path();
@@ -45,7 +46,7 @@ fn walk(root: &Path, dir: &Path, files: &mut Vec<(String, PathBuf)>) {
                 .components()
                 .map(|c| c.as_os_str().to_string_lossy())
                 .collect::<Vec<_>>();
-            files.push((relative.join("/"), path));
+            files.push(relative.join("/"));
         }
     }
 }
