@@ -6,6 +6,7 @@ pub use crate::secret::Secret;
 use crate::{
     auth::{HashParams, ThrottleSettings},
     cli::Launch,
+    client_address::TrustedProxies,
     store::{PoolMode, PoolSettings},
 };
 
@@ -44,6 +45,9 @@ pub struct Config {
     /// `METRICS_ADDR` (`127.0.0.1:9464`): where Prometheus scrapes `/metrics`, a listener
     /// apart from the API's; no metrics when unset.
     pub metrics_addr: Option<std::net::SocketAddr>,
+    /// `TRUSTED_PROXIES`: load balancers whose `X-Forwarded-For` names the client for the
+    /// per-address login limit; none by default (the TCP peer is the client).
+    pub trusted_proxies: TrustedProxies,
 }
 
 /// Bounds on what one request may cost.
@@ -299,6 +303,12 @@ impl Config {
                 })
             })
             .transpose()?;
+        let trusted_proxies = TrustedProxies::parse(&var("TRUSTED_PROXIES").unwrap_or_default()).map_err(|reason| {
+            ConfigError::Invalid {
+                name: "TRUSTED_PROXIES",
+                reason,
+            }
+        })?;
         let host = var("HOST").unwrap_or_else(|| "127.0.0.1".to_owned());
         if platform == Platform::Dev && !is_loopback(&host) && var("ALLOW_DEV_ON_NETWORK").as_deref() != Some("true") {
             return Err(ConfigError::DevOnNetwork(host));
@@ -320,6 +330,7 @@ impl Config {
             cors_allowed_origins,
             static_dir: var("STATIC_DIR").map(Into::into),
             metrics_addr,
+            trusted_proxies,
         })
     }
 }
@@ -486,6 +497,18 @@ mod tests {
         for host in ["127.0.0.1", "127.0.0.2", "::1", "[::1]", "localhost"] {
             assert!(config(&[("HOST", host)]).is_ok(), "{host}");
         }
+    }
+
+    #[test]
+    fn trusted_proxies_are_addresses_and_networks() {
+        assert_eq!(config(&[]).unwrap().trusted_proxies, TrustedProxies::default());
+        let set = config(&[("TRUSTED_PROXIES", "10.0.0.0/8, 127.0.0.1")]).unwrap();
+        assert_eq!(
+            set.trusted_proxies,
+            TrustedProxies::parse("10.0.0.0/8,127.0.0.1").unwrap()
+        );
+        let err = config(&[("TRUSTED_PROXIES", "10.0.0.0/40")]).unwrap_err().to_string();
+        assert!(err.contains("TRUSTED_PROXIES") && err.contains("10.0.0.0/40"), "{err}");
     }
 
     #[test]

@@ -7,6 +7,7 @@ pub mod background;
 pub mod cache;
 pub mod changes;
 pub mod cli;
+pub mod client_address;
 pub mod config;
 pub mod domain;
 pub mod error;

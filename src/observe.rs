@@ -13,7 +13,10 @@ use poem::{
 use poem_openapi::OperationId;
 use tracing::Instrument;
 
-use crate::metrics::{Metrics, method_label};
+use crate::{
+    client_address::TrustedProxies,
+    metrics::{Metrics, method_label},
+};
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 const TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
@@ -30,8 +33,14 @@ pub fn current_request_id() -> Option<Arc<str>> {
     CURRENT.try_with(Arc::clone).ok()
 }
 
-/// Answers `req` with `next`, observed; `metrics` is `None` when they are off.
-pub async fn observe<E: Endpoint>(next: E, req: Request, metrics: Option<&Metrics>) -> poem::Result<Response> {
+/// Answers `req` with `next`, observed; `metrics` is `None` when they are off. The client
+/// logged is the peer, or behind `proxies` the address they forwarded.
+pub async fn observe<E: Endpoint>(
+    next: E,
+    req: Request,
+    metrics: Option<&Metrics>,
+    proxies: &TrustedProxies,
+) -> poem::Result<Response> {
     let started = Instant::now();
     let id: Arc<str> = match req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()) {
         Some(id) if well_formed(id) => id.into(),
@@ -51,9 +60,12 @@ pub async fn observe<E: Endpoint>(next: E, req: Request, metrics: Option<&Metric
         trace_id = %trace.trace_id,
         method,
         path = req.uri().path(),
-        remote = %req.remote_addr(),
+        client = tracing::field::Empty,
         operation = tracing::field::Empty,
     );
+    if let Some(client) = proxies.client_of(req.remote_addr(), req.headers()) {
+        span.record("client", tracing::field::display(client));
+    }
     if let Some(metrics) = metrics {
         metrics.request_started();
     }

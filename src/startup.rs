@@ -56,8 +56,8 @@ pub fn app(state: AppState, limits: Limits, cors_origins: &[String], files: File
         .with(nosniff())
         .data(state.clone())
         .around(move |ep, req| {
-            let metrics = state.metrics.clone();
-            async move { observe(ep, req, metrics.as_deref()).await }
+            let (metrics, proxies) = (state.metrics.clone(), state.trusted_proxies.clone());
+            async move { observe(ep, req, metrics.as_deref(), &proxies).await }
         })
 }
 

@@ -5,6 +5,7 @@ use crate::{
     auth::{AccessTokens, LoginThrottle, PasswordHasher},
     cache::ChirpCache,
     changes::Announcer,
+    client_address::TrustedProxies,
     config::{Config, Platform, Secret},
     feed::Feed,
     metrics::{Metrics, Sources},
@@ -29,6 +30,7 @@ pub struct AppState {
     pub announcer: Announcer,
     /// `None` unless `METRICS_ADDR` is set: nothing is counted then.
     pub metrics: Option<Arc<Metrics>>,
+    pub trusted_proxies: Arc<TrustedProxies>,
 }
 
 impl AppState {
@@ -63,6 +65,7 @@ impl AppState {
             feed,
             announcer: Announcer::spawn(store.clone()),
             metrics,
+            trusted_proxies: Arc::new(config.trusted_proxies.clone()),
             store,
         })
     }

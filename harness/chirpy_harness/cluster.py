@@ -153,6 +153,8 @@ class LocalCluster:
             "DATABASE_POOL_MODE": "transaction",
             "DATABASE_DIRECT_URL": tcp_url(self.primary_port, config.DATABASE),
             "DATABASE_REPLICA_URL": tcp_url(self.bouncer_port, config.REPLICA_ALIAS),
+            # haproxy, which says who the client is in X-Forwarded-For.
+            "TRUSTED_PROXIES": "127.0.0.1",
             "PLATFORM": "dev",
             "JWT_SECRET": self.jwt_secret,
             "POLKA_KEY": self.polka_key,

@@ -106,6 +106,11 @@ defaults
 
 frontend chirpy
     bind 127.0.0.1:{f.port}
+    # The client's address for the instances' per-address login limit (they trust this
+    # proxy: TRUSTED_PROXIES), and one request id from the edge to the instance's log.
+    option forwardfor
+    unique-id-format %[uuid()]
+    http-request set-header X-Request-Id %[unique-id] unless {{ req.hdr(x-request-id) -m found }}
     default_backend chirpy
 
 backend chirpy

@@ -73,6 +73,11 @@ class HaproxyTest(unittest.TestCase):
         self.assertIn("option redispatch 1", cfg)
         self.assertIn("http-request disable-l7-retry unless METH_GET || METH_HEAD", cfg)
 
+    def test_the_client_address_and_a_request_id_are_forwarded(self):
+        cfg = config.haproxy_cfg(self.FRONT)
+        self.assertIn("    option forwardfor\n", cfg)
+        self.assertIn("http-request set-header X-Request-Id %[unique-id] unless { req.hdr(x-request-id) -m found }", cfg)
+
     def test_replies_name_the_instance(self):
         self.assertIn("http-response set-header X-Served-By %[srv_name]", config.haproxy_cfg(self.FRONT))
 

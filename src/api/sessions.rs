@@ -3,7 +3,10 @@
 use std::net::IpAddr;
 
 use chrono::{Duration, Utc};
-use poem::web::{Data, RemoteAddr};
+use poem::{
+    http::HeaderMap,
+    web::{Data, RemoteAddr},
+};
 use poem_openapi::{ApiResponse, Object, payload::Json, types::Example};
 
 use super::{ApiTags, RefreshBearer, Text, users::User};
@@ -150,11 +153,18 @@ operations! {
         /// Checks the email (regardless of letter case and Unicode composition) and password and
         /// returns the user with a short-lived access token and a refresh token (60 days). After
         /// repeated failures for one email, or from one client address, attempts get 429 until
-        /// `Retry-After` seconds pass.
+        /// `Retry-After` seconds pass. (The client address is the TCP peer's, or behind the
+        /// server's trusted proxies the one they forwarded in `X-Forwarded-For`.)
         #[oai(path = "/api/login", method = "post", operation_id = "login")]
-        async fn login(&self, state: Data<&AppState>, peer: &RemoteAddr, body: Json<Login>) -> Result<LoginOk, LoginError> {
+        async fn login(
+            &self,
+            state: Data<&AppState>,
+            peer: &RemoteAddr,
+            headers: &HeaderMap,
+            body: Json<Login>,
+        ) -> Result<LoginOk, LoginError> {
             let Login { email, password, .. } = body.0;
-            let address = peer.as_socket_addr().map(|addr| addr.ip());
+            let address = state.trusted_proxies.client_of(peer, headers);
             let Some(user) = authenticate(&state, &email.0, password.0, address).await? else {
                 return Err(BAD_CREDENTIALS.into());
             };

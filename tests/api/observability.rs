@@ -332,6 +332,7 @@ async fn json_logs_carry_the_request_and_its_trace_and_no_token() {
     assert_eq!(line["operation"], "getMe", "{line}");
     assert_eq!(line["method"], "GET", "{line}");
     assert_eq!(line["path"], "/api/users/me", "{line}");
+    assert_eq!(line["client"], "127.0.0.1", "{line}");
     assert_eq!(line["status"], 200, "{line}");
     assert_eq!(line["level"], "INFO", "{line}");
     assert!(line["latency_ms"].as_f64().is_some_and(|ms| ms >= 0.0), "{line}");

@@ -341,3 +341,53 @@ async fn refresh_tokens_are_stored_only_as_hashes() {
         );
     }
 }
+
+/// Failed logins for different accounts from `forwarded` (an `X-Forwarded-For` value, if
+/// any), each answered 401 or 429.
+async fn failed_logins(app: &crate::helpers::TestApp, forwarded: Option<&str>, count: usize) -> Vec<StatusCode> {
+    let mut statuses = Vec::new();
+    for n in 0..count {
+        let mut request = app.post("/api/login").json(&json!({
+            "email": format!("nobody-{}@example.com", uuid::Uuid::new_v4()),
+            "password": format!("guess {n}")
+        }));
+        if let Some(forwarded) = forwarded {
+            request = request.header("x-forwarded-for", forwarded);
+        }
+        statuses.push(request.send().await.unwrap().status());
+    }
+    statuses
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_address_limit() {
+    let app = spawn_app_with(|config| {
+        config.login_throttle.max_failures_per_address = 2;
+        config.trusted_proxies = chirpy::client_address::TrustedProxies::parse("127.0.0.1").unwrap();
+    })
+    .await;
+    let (unauthorized, throttled) = (StatusCode::UNAUTHORIZED, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(
+        failed_logins(&app, Some("198.51.100.1, 203.0.113.5"), 3).await,
+        [unauthorized, unauthorized, throttled]
+    );
+    // Another client behind the same proxy is unaffected; the first stays locked whatever
+    // it claims in front of the proxy's entry.
+    assert_eq!(failed_logins(&app, Some("203.0.113.6"), 1).await, [unauthorized]);
+    assert_eq!(failed_logins(&app, Some("10.9.9.9, 203.0.113.5"), 1).await, [throttled]);
+}
+
+#[tokio::test]
+async fn without_trusted_proxies_a_forwarded_address_is_ignored() {
+    let app = spawn_app_with(|config| config.login_throttle.max_failures_per_address = 2).await;
+    let (unauthorized, throttled) = (StatusCode::UNAUTHORIZED, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(
+        failed_logins(&app, Some("203.0.113.5"), 2).await,
+        [unauthorized, unauthorized]
+    );
+    assert_eq!(
+        failed_logins(&app, Some("203.0.113.99"), 1).await,
+        [throttled],
+        "a made-up header does not buy a fresh limit"
+    );
+}
