@@ -40,7 +40,7 @@ prepare-check:
 contract:
     contract/run
 
-# Options: --release, --clients N (32), --duration S (60), --rss-bound-mib M (32); `just soak --help`.
+# Options: --release, --clients N (32), --duration S (60), --rss-bound-mib M (32: growth), --rss-max-mib M (a ceiling); `just soak --help`.
 # Like bench, contract and e2e, it takes prebuilt binaries from CHIRPY_BIN_DIR when that is set.
 [doc("Soak test: concurrent clients run the mixed journey on loopback; fails on any 5xx, unexpected status or RSS growth")]
 [positional-arguments]

@@ -1,7 +1,7 @@
 // A live Chirpy server for the browser tests: `chirpy serve --throwaway-db`, in a fresh temp
 // dir, on a private PostgreSQL it deletes when it exits, found through the JSON line it writes
-// to --ready-file once it serves. It serves the source tree's static/ (the temp dir has none:
-// see static_dir() in src/startup.rs). Stopped with SIGTERM, which also stops its cluster.
+// to --ready-file once it serves. It serves the web app built into the binary. Stopped with
+// SIGTERM, which also stops its cluster.
 // The binary comes from CHIRPY_BIN_DIR when set; otherwise target/debug, built here.
 
 import assert from 'node:assert/strict';
