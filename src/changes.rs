@@ -38,6 +38,8 @@ pub struct Announcement {
 /// Everything that keeps state about changes.
 #[derive(Clone)]
 pub struct Subscribers {
+    /// For its replica routing: what was deleted lately is read from the primary.
+    pub store: Store,
     pub visits: Arc<Visits>,
     pub cache: Arc<ChirpCache>,
     pub feed: Arc<Feed>,
@@ -48,9 +50,11 @@ impl Subscribers {
         if announcement.reset {
             self.visits.forget_pending();
             self.cache.empty();
+            self.store.everything_deleted();
         }
         for id in &announcement.deleted {
             self.cache.deleted(*id);
+            self.store.chirp_deleted(*id);
         }
         for id in &announcement.created {
             self.cache.posted(*id);

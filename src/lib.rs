@@ -121,16 +121,21 @@ pub async fn start(config: &Config, databases: &Databases) -> Result<Instance, B
     store.ping().await?;
     let state = AppState::new(config, store.clone()).map_err(|err| err as Box<dyn Error>)?;
     let subscribers = Subscribers {
+        store: store.clone(),
         visits: state.visits.clone(),
         cache: state.cache.clone(),
         feed: state.feed.clone(),
     };
     changes::spawn(store, subscribers);
     // The log is the backstop for announcements that never arrived (a sender that died).
-    let cache = state.cache.clone();
-    state
-        .feed
-        .spawn_tail(move |event| cache.logged(event.chirp_id, event.kind == EventKind::Deleted));
+    let (cache, deletions) = (state.cache.clone(), state.store.clone());
+    state.feed.spawn_tail(move |event| {
+        let deleted = event.kind == EventKind::Deleted;
+        cache.logged(event.chirp_id, deleted);
+        if deleted {
+            deletions.chirp_deleted(event.chirp_id);
+        }
+    });
     background::spawn_housekeeping(&state);
     let server = startup::Server::bind(format!("{}:{}", config.host, config.port), state.clone(), config).await?;
     Ok(Instance { server, state })

@@ -105,10 +105,12 @@ pub enum ChirpDeletion {
 
 impl Store {
     /// One chirp, from the replica when it has it. A chirp the replica does not have may be
-    /// one just posted that it has not replayed yet, so the primary is asked then too.
+    /// one just posted that it has not replayed yet, so the primary is asked then too; and
+    /// one deleted lately is read from the primary only, as the replica may still have it.
     pub async fn chirp(&self, id: Uuid) -> sqlx::Result<Option<Chirp>> {
         let get = |db| sqlx::query_file_as!(Chirp, "src/store/sql/chirp_by_id.sql", id).fetch_optional(db);
-        if let Some(replica) = self.replica() {
+        let replica = self.replica().filter(|_| !self.replica_may_be_stale_for(id));
+        if let Some(replica) = replica {
             match get(replica).await {
                 Ok(Some(chirp)) => return Ok(Some(chirp)),
                 Ok(None) => {}
@@ -185,6 +187,7 @@ impl Store {
             .execute(self.primary())
             .await?;
         if deleted.rows_affected() == 1 {
+            self.chirp_deleted(id);
             return Ok(ChirpDeletion::Deleted);
         }
         // Nothing deleted: say whether the chirp is someone else's or does not exist.

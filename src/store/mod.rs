@@ -22,6 +22,7 @@ use sqlx::{
     migrate::{MigrateError, Migrator},
     postgres::{PgConnectOptions, PgPoolOptions},
 };
+use uuid::Uuid;
 
 pub use chirps::{Chirp, ChirpDeletion, Cursor, Order, Page};
 pub use events::{Event, EventKind, Position};
@@ -192,6 +193,28 @@ impl Store {
     fn replica(&self) -> Option<Statements<&PgPool>> {
         let replica = self.replica.as_ref().filter(|replica| replica.usable())?;
         Some(Statements::new(replica.pool(), self.named_statements).counted(&self.replica_waits))
+    }
+
+    /// `id` was deleted, here or by another instance: until the replica has surely replayed
+    /// that, reads of it go to the primary.
+    pub fn chirp_deleted(&self, id: Uuid) {
+        if let Some(replica) = &self.replica {
+            replica.deleted(id);
+        }
+    }
+
+    /// Every chirp was deleted (`/admin/reset`, here or elsewhere): reads by id go to the
+    /// primary until the replica has surely replayed that.
+    pub fn everything_deleted(&self) {
+        if let Some(replica) = &self.replica {
+            replica.everything_deleted();
+        }
+    }
+
+    fn replica_may_be_stale_for(&self, id: Uuid) -> bool {
+        self.replica
+            .as_ref()
+            .is_some_and(|replica| replica.may_be_stale_for(id))
     }
 
     /// Notes that the replica failed a read (which the caller then makes on the primary).

@@ -8,15 +8,16 @@
 //! behind until the primary writes again; both seen in `just cluster-test`.)
 
 use std::{
-    collections::VecDeque,
+    collections::{HashSet, VecDeque},
     sync::{
-        Arc,
+        Arc, Mutex,
         atomic::{AtomicBool, Ordering},
     },
     time::{Duration, Instant},
 };
 
 use sqlx::PgPool;
+use uuid::Uuid;
 
 use super::Statements;
 
@@ -27,6 +28,7 @@ const CHECK_EVERY: Duration = Duration::from_secs(1);
 pub struct Replica {
     pool: PgPool,
     usable: Arc<AtomicBool>,
+    deletions: Arc<Mutex<RecentDeletions>>,
 }
 
 impl Replica {
@@ -60,7 +62,32 @@ impl Replica {
                 }
             }
         });
-        Self { pool, usable }
+        let deletions = RecentDeletions::remembering_for(max_lag + 2 * CHECK_EVERY);
+        Self {
+            pool,
+            usable,
+            deletions: Arc::new(Mutex::new(deletions)),
+        }
+    }
+
+    /// `id` was deleted (here, or by another instance): the replica may still have it
+    /// until it has replayed the deletion, so reads of it go to the primary meanwhile.
+    pub fn deleted(&self, id: Uuid) {
+        self.deletions().deleted(id, Instant::now());
+    }
+
+    /// Everything was deleted (`/admin/reset`): chirp reads go to the primary meanwhile.
+    pub fn everything_deleted(&self) {
+        self.deletions().everything_deleted(Instant::now());
+    }
+
+    /// Whether the replica may still have `id` after its deletion.
+    pub fn may_be_stale_for(&self, id: Uuid) -> bool {
+        self.deletions().may_be_stale_for(id, Instant::now())
+    }
+
+    fn deletions(&self) -> std::sync::MutexGuard<'_, RecentDeletions> {
+        self.deletions.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     pub fn pool(&self) -> &PgPool {
@@ -75,6 +102,63 @@ impl Replica {
     pub fn failed(&self, err: &sqlx::Error) {
         if self.usable.swap(false, Ordering::Relaxed) {
             tracing::warn!(error = %err, "a read on the replica failed: chirp reads go to the primary");
+        }
+    }
+}
+
+/// Chirps deleted lately, for as long as a usable replica may lag behind the deletion.
+#[derive(Debug)]
+struct RecentDeletions {
+    keep_for: Duration,
+    /// Oldest first, and as a set.
+    order: VecDeque<(Instant, Uuid)>,
+    ids: HashSet<Uuid>,
+    /// Until when everything counts as deleted (after a reset).
+    all_until: Option<Instant>,
+}
+
+/// Deletions remembered at most; past this the oldest are forgotten early (a mass deletion:
+/// reads of those may then find them on the replica until it catches up).
+const MOST_REMEMBERED: usize = 100_000;
+
+impl RecentDeletions {
+    fn remembering_for(keep_for: Duration) -> Self {
+        Self {
+            keep_for,
+            order: VecDeque::new(),
+            ids: HashSet::new(),
+            all_until: None,
+        }
+    }
+
+    fn deleted(&mut self, id: Uuid, now: Instant) {
+        self.forget_older(now);
+        if self.order.len() == MOST_REMEMBERED
+            && let Some((_, oldest)) = self.order.pop_front()
+        {
+            self.ids.remove(&oldest);
+        }
+        if self.ids.insert(id) {
+            self.order.push_back((now, id));
+        }
+    }
+
+    fn everything_deleted(&mut self, now: Instant) {
+        self.all_until = Some(now + self.keep_for);
+    }
+
+    fn may_be_stale_for(&mut self, id: Uuid, now: Instant) -> bool {
+        self.forget_older(now);
+        self.all_until.is_some_and(|until| now < until) || self.ids.contains(&id)
+    }
+
+    fn forget_older(&mut self, now: Instant) {
+        while let Some(&(at, id)) = self.order.front() {
+            if now.duration_since(at) <= self.keep_for {
+                break;
+            }
+            self.order.pop_front();
+            self.ids.remove(&id);
         }
     }
 }
@@ -142,6 +226,36 @@ fn parse_lsn(text: &str) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn deletions_are_remembered_for_as_long_as_the_replica_may_lag() {
+        let start = Instant::now();
+        let mut recent = RecentDeletions::remembering_for(Duration::from_secs(7));
+        let (gone, other) = (Uuid::from_u128(1), Uuid::from_u128(2));
+        recent.deleted(gone, start);
+        assert!(recent.may_be_stale_for(gone, start + Duration::from_secs(7)));
+        assert!(!recent.may_be_stale_for(other, start + Duration::from_secs(1)));
+        assert!(!recent.may_be_stale_for(gone, start + Duration::from_secs(8)));
+        assert!(recent.ids.is_empty() && recent.order.is_empty(), "forgotten, not kept");
+        recent.everything_deleted(start + Duration::from_secs(10));
+        assert!(recent.may_be_stale_for(other, start + Duration::from_secs(16)));
+        assert!(!recent.may_be_stale_for(other, start + Duration::from_secs(18)));
+    }
+
+    #[test]
+    fn a_mass_deletion_is_remembered_up_to_a_bound() {
+        let now = Instant::now();
+        let mut recent = RecentDeletions::remembering_for(Duration::from_secs(60));
+        for n in 0..=MOST_REMEMBERED as u128 {
+            recent.deleted(Uuid::from_u128(n), now);
+        }
+        assert_eq!(recent.ids.len(), MOST_REMEMBERED);
+        assert!(
+            !recent.may_be_stale_for(Uuid::from_u128(0), now),
+            "the oldest went first"
+        );
+        assert!(recent.may_be_stale_for(Uuid::from_u128(MOST_REMEMBERED as u128), now));
+    }
 
     #[test]
     fn lsns_parse_as_positions() {

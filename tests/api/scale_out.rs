@@ -165,3 +165,70 @@ async fn in_transaction_mode_no_statement_is_kept_on_the_server() {
         assert_eq!(prepared > 0, kept, "{mode:?}: {prepared} statements kept");
     }
 }
+
+/// Copies `id`'s row of `table` from one database to another, as a replica would have it.
+async fn copy_row(table: &str, id: &str, from: &sqlx::PgPool, to: &sqlx::PgPool) {
+    let row: String = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "select row_to_json(t)::text from {table} t where id = $1::uuid"
+    )))
+    .bind(id)
+    .fetch_one(from)
+    .await
+    .unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "insert into {table} select * from json_populate_record(null::{table}, $1::json)"
+    )))
+    .bind(row)
+    .execute(to)
+    .await
+    .unwrap();
+}
+
+/// With the cache off, only the replica routing stands between a reader and a deleted
+/// chirp the replica has not let go of yet (here: never will).
+#[tokio::test]
+async fn a_deleted_chirp_is_not_read_back_from_a_replica_that_still_has_it() {
+    let (app, replica_app, primary, replica) = with_stale_replica().await;
+    let second = spawn_app_on_databases(
+        |pool| Databases {
+            replica: Some(replica.options()),
+            ..Databases::single(primary.options(), pool)
+        },
+        |config| config.chirp_cache_mib = 0,
+    )
+    .await;
+    let session = app.user().await;
+    let chirp = app.chirp(&session, "deleted, but not on the replica").await;
+    let id = chirp["id"].as_str().unwrap();
+    copy_row("users", &session.user_id.to_string(), &app.db, &replica_app.db).await;
+    copy_row("chirps", id, &app.db, &replica_app.db).await;
+    let other = replica_app.user().await;
+    let replica_only = replica_app.chirp(&other, "only on the replica").await;
+    let url = format!("/api/chirps/{id}");
+    for instance in [&app, &second] {
+        let replica_used = async || {
+            let listed = json_body(instance.get("/api/chirps").send().await.unwrap(), StatusCode::OK).await;
+            listed == json!([chirp, replica_only])
+        };
+        assert!(
+            eventually(Duration::from_secs(3), replica_used).await,
+            "the replica is in use"
+        );
+    }
+
+    let resp = app.delete(&url).bearer_auth(&session.token).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        app.get(&url).send().await.unwrap().status(),
+        StatusCode::NOT_FOUND,
+        "the deleting instance at once"
+    );
+    let gone = async || second.get(&url).send().await.unwrap().status() == StatusCode::NOT_FOUND;
+    assert!(
+        eventually(Duration::from_secs(2), gone).await,
+        "another instance once it hears of it"
+    );
+    // The control: the replica still has it, and lists (allowed to lag) still show it.
+    let listed = json_body(second.get("/api/chirps").send().await.unwrap(), StatusCode::OK).await;
+    assert_eq!(listed, json!([chirp, replica_only]));
+}
