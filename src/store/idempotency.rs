@@ -36,57 +36,63 @@ impl Store {
         respond: impl FnOnce(&Chirp) -> String,
     ) -> sqlx::Result<KeyedPost> {
         let mut tx = self.begin().await?;
-        // One holder per (author, key) at a time, for this transaction only; a second one
-        // is told at once rather than kept waiting.
-        let ours = sqlx::query_scalar!(
-            r#"select pg_try_advisory_xact_lock(hashtextextended($1::text || ':' || $2, 0)) as "locked!""#,
-            author.to_string(),
-            key,
-        )
-        .fetch_one(self.on(&mut tx))
-        .await?;
-        if !ours {
-            return Ok(KeyedPost::InFlight);
+        let outcome: sqlx::Result<KeyedPost> = async {
+            let tx = &mut *tx;
+            // One holder per (author, key) at a time, for this transaction only; a second one
+            // is told at once rather than kept waiting.
+            let ours = sqlx::query_scalar!(
+                r#"select pg_try_advisory_xact_lock(hashtextextended($1::text || ':' || $2, 0)) as "locked!""#,
+                author.to_string(),
+                key,
+            )
+            .fetch_one(self.on(&mut *tx))
+            .await?;
+            if !ours {
+                return Ok(KeyedPost::InFlight);
+            }
+            let earlier = sqlx::query_file!(
+                "src/store/sql/idempotency_key_used.sql",
+                author,
+                key,
+                interval(KEY_LIFETIME),
+            )
+            .fetch_optional(self.on(&mut *tx))
+            .await?;
+            if let Some(earlier) = earlier {
+                return Ok(if earlier.request_hash == request_hash {
+                    KeyedPost::Replayed(earlier.response)
+                } else {
+                    KeyedPost::Mismatch
+                });
+            }
+            let inserted = sqlx::query_file_as!(Chirp, "src/store/sql/insert_chirp.sql", body, author)
+                .fetch_one(self.on(&mut *tx))
+                .await;
+            let chirp = match inserted {
+                Err(err) if super::violates(&err, "chirps_user_id_fkey") => return Ok(KeyedPost::NoAuthor),
+                other => other?,
+            };
+            sqlx::query_file!(
+                "src/store/sql/idempotency_key_remember.sql",
+                author,
+                key,
+                request_hash,
+                chirp.id,
+                respond(&chirp),
+            )
+            .execute(self.on(&mut *tx))
+            .await?;
+            Ok(KeyedPost::Posted(chirp))
         }
-        let earlier = sqlx::query!(
-            "select request_hash, response from idempotency_keys
-             where user_id = $1 and key = $2 and created_at > now() - $3::interval",
-            author,
-            key,
-            interval(KEY_LIFETIME),
-        )
-        .fetch_optional(self.on(&mut tx))
-        .await?;
-        if let Some(earlier) = earlier {
-            return Ok(if earlier.request_hash == request_hash {
-                KeyedPost::Replayed(earlier.response)
-            } else {
-                KeyedPost::Mismatch
-            });
+        .await;
+        // Ended here, not when dropped: a dropped transaction's rollback waits for its
+        // connection's next use, and holds the key's lock until then (a retry right after
+        // a replay was told 409).
+        match &outcome {
+            Ok(KeyedPost::Posted(_)) => tx.commit().await?,
+            _ => tx.rollback().await?,
         }
-        let inserted = sqlx::query_file_as!(Chirp, "src/store/sql/insert_chirp.sql", body, author)
-            .fetch_one(self.on(&mut tx))
-            .await;
-        let chirp = match inserted {
-            Err(err) if super::violates(&err, "chirps_user_id_fkey") => return Ok(KeyedPost::NoAuthor),
-            other => other?,
-        };
-        // A key older than a day is forgotten: it may be used again.
-        sqlx::query!(
-            "insert into idempotency_keys (user_id, key, request_hash, chirp_id, response) values ($1, $2, $3, $4, $5)
-             on conflict (user_id, key) do update
-                set request_hash = excluded.request_hash, chirp_id = excluded.chirp_id,
-                    response = excluded.response, created_at = now(), updated_at = now()",
-            author,
-            key,
-            request_hash,
-            chirp.id,
-            respond(&chirp),
-        )
-        .execute(self.on(&mut tx))
-        .await?;
-        tx.commit().await?;
-        Ok(KeyedPost::Posted(chirp))
+        outcome
     }
 
     /// Deletes keys older than a day; returns how many.
