@@ -76,6 +76,29 @@ fn email_key(email: &str) -> String {
     format!("email:{}", domain::email_key(email.trim()).replace('\0', "\u{fffd}"))
 }
 
+/// An IPv6 client is counted by its /64, the block one subscriber is usually given: else a
+/// single client could guess from 2^64 addresses, each with its own limit.
 fn address_key(address: IpAddr) -> String {
-    format!("address:{address}")
+    match address {
+        IpAddr::V4(v4) => format!("address:{v4}"),
+        IpAddr::V6(v6) => {
+            let network = u128::from(v6) & !((1u128 << 64) - 1);
+            format!("address:{}/64", std::net::Ipv6Addr::from(network))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ipv6_clients_are_counted_by_their_64_bit_network() {
+        let key = |text: &str| address_key(text.parse().unwrap());
+        assert_eq!(key("203.0.113.7"), "address:203.0.113.7");
+        assert_ne!(key("203.0.113.7"), key("203.0.113.8"));
+        assert_eq!(key("2001:db8:1:2:aaaa::1"), "address:2001:db8:1:2::/64");
+        assert_eq!(key("2001:db8:1:2:aaaa::1"), key("2001:db8:1:2:ffff:ffff:ffff:ffff"));
+        assert_ne!(key("2001:db8:1:2::1"), key("2001:db8:1:3::1"));
+    }
 }
