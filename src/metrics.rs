@@ -264,6 +264,12 @@ impl Collector for Scraped {
             "Password hashes waiting for a hashing thread",
             hashing.queued.load(Ordering::Relaxed) as i64,
         )?;
+        counter(
+            &mut out,
+            "password_hash_abandoned",
+            "Password hashes skipped because their request had timed out or its client left",
+            hashing.abandoned.load(Ordering::Relaxed),
+        )?;
         if let Some(connections) = self.connections.get() {
             gauge(
                 &mut out,

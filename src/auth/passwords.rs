@@ -1,7 +1,7 @@
 use std::{
     sync::{
         Arc, Mutex,
-        atomic::{AtomicUsize, Ordering},
+        atomic::{AtomicU64, AtomicUsize, Ordering},
         mpsc,
     },
     thread,
@@ -61,6 +61,8 @@ pub struct PasswordHasher {
 pub struct HashStats {
     /// Hashes waiting for a thread.
     pub queued: AtomicUsize,
+    /// Hashes skipped because their request was gone by their turn.
+    pub abandoned: AtomicU64,
     /// Seconds each hash (or verification) took on its thread.
     pub seconds: Histogram,
 }
@@ -69,6 +71,7 @@ impl Default for HashStats {
     fn default() -> Self {
         Self {
             queued: AtomicUsize::new(0),
+            abandoned: AtomicU64::new(0),
             // From 5 ms (a cheap test setting) to 2.5 s (a machine far too busy).
             seconds: Histogram::new([0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5]),
         }
@@ -144,6 +147,11 @@ impl PasswordHasher {
         let stats = self.stats.clone();
         let job: Job = Box::new(move |memory| {
             stats.queued.fetch_sub(1, Ordering::Relaxed);
+            // Its request is gone (timed out, or the client left): no one wants the hash.
+            if answer.is_closed() {
+                stats.abandoned.fetch_add(1, Ordering::Relaxed);
+                return;
+            }
             let started = Instant::now();
             let outcome = work(memory);
             stats.seconds.observe(started.elapsed().as_secs_f64());
@@ -282,6 +290,26 @@ mod tests {
                 .await
                 .is_err()
         );
+    }
+
+    #[tokio::test]
+    async fn a_hash_whose_request_is_gone_is_skipped() {
+        use futures_util::FutureExt;
+        let hasher = PasswordHasher::new(HashParams {
+            memory_kib: 8 * 1024,
+            iterations: 2,
+            parallelism: 1,
+        })
+        .unwrap();
+        // Each queued, then dropped (a request that timed out or whose client left).
+        for _ in 0..40 {
+            assert!(hasher.hash(pw("abandoned")).now_or_never().is_none());
+        }
+        hasher.hash(pw("wanted")).await.unwrap();
+        let abandoned = hasher.stats.abandoned.load(Ordering::Relaxed);
+        // Only those a thread took up in the moment before they were dropped ran.
+        assert!(abandoned >= 30, "{abandoned} of 40 skipped");
+        assert_eq!(hasher.stats.queued.load(Ordering::Relaxed), 0);
     }
 
     #[tokio::test]

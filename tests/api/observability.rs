@@ -162,6 +162,7 @@ async fn metrics_are_served_on_their_own_listener_with_bounded_labels() {
         ("chirpy_event_streams_open", 0.0),
         ("chirpy_event_streams_max", 1000.0),
         ("chirpy_password_hash_queued", 0.0),
+        ("chirpy_password_hash_abandoned_total", 0.0),
         ("chirpy_login_throttled_total", 0.0),
         ("chirpy_http_requests_in_flight", 0.0),
     ] {
