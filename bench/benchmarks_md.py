@@ -9,6 +9,7 @@ from pathlib import Path
 
 from chirpy_harness.binaries import ROOT
 from chirpy_harness.errors import HarnessError
+from chirpy_harness.launcher import SERVER_DEFAULTS
 from chirpy_harness.report import REGION_BEGIN, REGION_END, fmt_ms, fmt_rate, fmt_us, mib, replace_region, size_text
 
 import charts
@@ -210,7 +211,9 @@ def region(data: dict, info: dict, args, command: str, pinned: str, bin_dir: Pat
       "quiet machine before believing that verdict.")
     w(f"- The server runs with `CHIRP_CACHE_MIB={CACHE_MIB}` (the default) and `METRICS_ADDR` set (metrics on a port "
       "of their own), as production would, so every case pays for its metrics and the bench reads the cache's "
-      "hits and misses from the server itself; section 8 measures what the metrics cost.")
+      "hits and misses from the server itself; section 8 measures what the metrics cost. Request logs are off "
+      f"(`RUST_LOG={SERVER_DEFAULTS['RUST_LOG']}`): the one line per request that `RUST_LOG=info` writes cost a "
+      "quarter of `/api/healthz`'s throughput when measured.")
     w("- RSS is the server process's VmRSS (PostgreSQL not included), sampled every 100 ms; *peak* is the highest "
       "sample during the case, *start* the value just before it.")
     w("- The cluster is the bench's own (`devpg run`, pinned with the server) with PostgreSQL's durability "
@@ -335,7 +338,8 @@ def get_section(data: dict) -> list[str]:
         "",
         f"Revalidation: **{ratio(r['not_modified'].rps, r['healthz'].rps):.2f}x** `/api/healthz`. The ETags of "
         f"{sampled} were read just before; the script counts every answer's status, and any but 304 counts as an "
-        f"error: {answers or 'none'}.",
+        f"error: {answers or 'none'}. Counting them makes wrk hand every response's headers to Lua, which is why "
+        "its CPU per request is higher here than for the other reads.",
         "",
         f"Cold: **{ratio(r['get_cold'].rps, r['pg_get_chirp'].rps):.2f}x** pgbench; the second server, on the same "
         f"database and CPUs, counted {cold['cache'].misses:,.0f} misses and {cold['cache'].hits:,.0f} hits; its "
