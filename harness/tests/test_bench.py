@@ -202,6 +202,13 @@ class TargetsTest(unittest.TestCase):
         self.assertTrue(v["`/api/healthz`, metrics on vs off"])  # 0.98x
         self.assertFalse(v["GET one chirp (hot), metrics on vs off"])  # 0.933x
 
+    def test_a_ratio_just_under_its_goal_is_not_shown_as_the_goal(self):
+        data = fake_data()
+        data["cases"]["get_hot"].rps = 1.4961 * data["cases"]["pg_get_chirp"].rps
+        row = benchmarks_md.targets(data)[0]
+        self.assertEqual((row[2], row[4]), ("1.49x", False))
+        self.assertEqual([benchmarks_md.at_most(x) for x in (0.7, 0.29, 0.57, 1.0)], ["0.70", "0.29", "0.57", "1.00"])
+
     def test_slower_servers_miss(self):
         v = self.verdicts(fake_data(scale=0.5))
         self.assertFalse(v["GET one chirp, hot (cache hit) vs pgbench select by id"])
