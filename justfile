@@ -48,7 +48,7 @@ soak *args:
     soak/run "$@"
 
 # Options: --quick (CI smoke: debug build, seconds, prints only), --no-pin, --duration S; `just bench --help`
-[doc("Benchmarks: a release build on its own PostgreSQL, each case next to its ceiling (wrk, pgbench, Argon2); writes BENCHMARKS.md")]
+[doc("Benchmarks: a release build on its own PostgreSQL, each case next to its ceiling (wrk, pgbench, Argon2); writes BENCHMARKS.md and docs/bench/*.svg")]
 [positional-arguments]
 bench *args:
     bench/run "$@"

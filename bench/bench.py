@@ -1,34 +1,42 @@
 """`just bench`: Chirpy's throughput, latency and memory, next to the ceilings that bound them.
 
 It starts a throwaway PostgreSQL (`devpg run`, with PostgreSQL's durability defaults) and the
-server on it (`chirpy serve`, DATABASE_URL, PLATFORM=dev, PORT=0), both pinned to the same
+server on it (`chirpy serve`, DATABASE_URL, PLATFORM=dev, PORT=0, CHIRP_CACHE_MIB=64 and
+METRICS_ADDR on a port of its own, so the cache's hits are counted), both pinned to the same
 CPUs, in an empty temp working directory; binaries from CHIRPY_BIN_DIR, else a cargo build
 (release; debug with --quick). It seeds 1,000 users (one signed up through the API for a real
 Argon2id hash, copied to the rest with SQL so every seeded user can log in) and chirps (100,
 then 10,000, then 100,000; --quick: 100 and 1,000), and measures each case with wrk
-(requests/s, p50, p99, non-2xx) while sampling the server's VmRSS every 100 ms, next to
+(requests/s, p50, p99, errors) while sampling the server's VmRSS every 100 ms, next to
 pgbench running the server's own statement (src/store/sql/) where the case has a database
 ceiling:
 
   1. GET /api/healthz                          the HTTP stack's own ceiling
-  2. GET /api/chirps/{id}, random ids          vs pgbench: chirp_by_id.sql
-  3. GET /api/chirps over 100, 10k, 100k       vs pgbench: chirps_asc.sql (100)
+  2. GET /api/chirps/{id}, random ids: hot     every chirp in the cache first, vs pgbench
+                                               (chirp_by_id.sql) and /api/healthz;
+     with If-None-Match                        each chirp's current ETag: 304, vs /api/healthz;
+     cold                                      a second server, CHIRP_CACHE_MIB=0, vs pgbench
+  3. GET /api/chirps over 100, 10k, 100k       vs pgbench: chirps_asc.sql (100); and the newest
+                                               page, ?sort=desc&limit=100, vs chirps_desc.sql
   4. GET /api/chirps?author_id=..&sort=desc    100k chirps by 1,000 authors
   5. POST /api/chirps with valid tokens        vs pgbench: insert_chirp.sql
   6. POST /api/login                           vs the Argon2id ceiling (hash-cost), and the
                                                p99 of a paced reader during the storm vs at rest
   7. idle RSS, and process start -> first 200 from /api/healthz with the database up
+  8. metrics on vs off                         /api/healthz and hot reads by id, here and on a
+                                               second server without METRICS_ADDR, alternating
 
-With two or more CPUs (and unless --no-pin), the server and its PostgreSQL run on one half of
-them and wrk, pgbench and this script on the other, so the load generator never takes CPU from
-what it measures. Besides requests/s and latency, each case reports the CPU time per request
-of the server, of PostgreSQL and of the load generator, and how busy the machine was with
-anything else (noise).
+With two or more CPUs (and unless --no-pin), the servers and their PostgreSQL run on one half
+of them and wrk, pgbench and this script on the other, so the load generator never takes CPU
+from what it measures. Besides requests/s and latency, each case reports the CPU time per
+request of the server, of PostgreSQL and of the load generator, and how busy the machine was
+with anything else (noise).
 
 The full run rewrites the generated region of BENCHMARKS.md (between its bench:begin and
-bench:end markers); --quick (the CI smoke) only prints. Usage (bench/run installs wrk):
-bench/run [--quick] [options]. Exit status 1 when the harness or the server misbehaved
-(non-2xx, socket errors, crash). Only loopback addresses are used.
+bench:end markers) and the charts it links (docs/bench/*.svg); --quick (the CI smoke) only
+prints. Usage (bench/run installs wrk): bench/run [--quick] [options]. Exit status 1 when the
+harness or the server misbehaved (unexpected statuses, socket errors, crash, a hot case that
+missed the cache). Only loopback addresses are used.
 """
 
 from __future__ import annotations
@@ -65,6 +73,8 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--storm-seconds", type=float, help="length of the login storm (10; --quick 3)")
     p.add_argument("--reader-connections", type=int, default=2)
     p.add_argument("--reader-pause-ms", type=int, default=10)
+    p.add_argument("--metrics-rounds", type=int,
+                   help="rounds of the metrics on/off comparison, each case on each server once (2; --quick 1)")
     p.add_argument("--hashes", type=int, help="hashes for hash-cost (20; --quick 5)")
     p.add_argument("--ready-runs", type=int, help="start-up timings (9; --quick 3)")
     p.add_argument("--pin", action=argparse.BooleanOptionalAction, default=True,
@@ -83,6 +93,7 @@ def parse_args() -> argparse.Namespace:
         p.error("--sizes needs at least two increasing counts")
     args.storm_seconds = args.storm_seconds if args.storm_seconds is not None else (3 if q else 10)
     args.hashes = args.hashes or (5 if q else 20)
+    args.metrics_rounds = args.metrics_rounds or (1 if q else 2)
     args.ready_runs = args.ready_runs or (3 if q else 9)
     args.profile = args.profile or ("debug" if q else "release")
     args.output = args.output or ROOT / "BENCHMARKS.md"
@@ -132,15 +143,17 @@ def main() -> int:
     info["date"] = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     command = "just bench" + "".join(f" {a}" for a in sys.argv[1:])
     region = benchmarks_md.region(data, info, args, command, pinned, programs)
+    charts = benchmarks_md.chart_files(data)  # drawn by --quick too, so the smoke covers them
     elapsed = time.monotonic() - started
     if args.quick:
         print("# Chirpy benchmarks: --quick smoke run (debug build, not a measurement)\n")
         print(region)
-        log(f"quick run done in {elapsed:.0f}s (nothing written)")
+        log(f"quick run done in {elapsed:.0f}s (nothing written; charts drawn: {', '.join(charts)})")
     else:
         benchmarks_md.write(args.output, region)
+        benchmarks_md.write_charts(args.output, charts)
         print(region)
-        log(f"full run done in {elapsed:.0f}s; wrote the generated region of {args.output}")
+        log(f"full run done in {elapsed:.0f}s; wrote the generated region of {args.output} and its charts")
     missed = [t[0] for t in benchmarks_md.targets(data) if not t[4]]
     if missed:
         log(f"targets missed ({len(missed)}): " + "; ".join(missed))

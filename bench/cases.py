@@ -17,8 +17,18 @@ from chirpy_harness.procstat import machine_busy_seconds, rss_bytes
 import queries
 import seed
 from loadgen import LoadGen, Result, run_pinned
+from server_metrics import CacheReading, cache_reading
 
 TOKEN_USERS = 16  # users logged in for the POST /api/chirps case
+# The server's default CHIRP_CACHE_MIB, set explicitly so the memory target names the same number.
+CACHE_MIB = 64
+# The newest page of the feed a client asks for: GET /api/chirps?sort=desc&limit=NEWEST.
+NEWEST = 100
+# Chirps whose ETags are fetched for the If-None-Match case (all of them when fewer).
+ETAG_SAMPLE = 10_000
+# A warm-up pass is done when it needed the database for at most this share of its reads.
+WARM_MISS_SHARE = 0.001
+WARM_RUNS = 12
 # A case during which other processes kept more than this many cores busy is flagged as noisy.
 NOISY_OTHER_CORES = 0.25
 # devpg's throwaway clusters trade durability for speed; the bench measures PostgreSQL as it
@@ -38,12 +48,92 @@ class Bench:
         self.load_cpus, self.server_cpus = cpus or (None, None)
         self.cluster: Cluster | None = None
         self.server: Server | None = None
+        self.extra: Server | None = None  # a second server on the same database, for a while
+        self.other_log_errors: list[str] = []
 
     def stop(self) -> None:
         """Stops whatever still runs (after a failure); the cluster goes with devpg."""
-        for child in (self.server, self.cluster):
+        for child in (self.extra, self.server, self.cluster):
             if child is not None:
                 child.stop()
+
+    def start_server(self, database_url: str, name: str, cache_mib: int = CACHE_MIB, metrics: bool = True) -> Server:
+        """A server on the bench's database, pinned like the others; with metrics on a port of
+        their own (the ready file names it) unless `metrics` is False."""
+        env = {"DATABASE_URL": database_url, "PLATFORM": "dev", "CHIRP_CACHE_MIB": str(cache_mib)}
+        if metrics:
+            env["METRICS_ADDR"] = "127.0.0.1:0"
+        return start_server(self.bin_dir, env=env, throwaway_db=False, cpus=self.server_cpus, run_dir=self.tmp,
+                            name=name)
+
+    def stop_extra(self) -> None:
+        """Stops the second server, keeping its log's errors for the report."""
+        server, self.extra = self.extra, None
+        self.other_log_errors += [f"{server.name}: {line}" for line in server.errors_in_log()]
+        code = server.stop()
+        if code != 0:
+            raise HarnessError(f"{server.name} exited with {code}:\n{server.log_tail()}")
+
+    def warm(self, load: LoadGen, n_chirps: int, metrics_url: str | None) -> list[Result]:
+        """Asks for every chirp in turn until the cache holds them all: until a run needed the
+        database for almost none of its reads (read from the server's metrics), or, without
+        metrics, until every chirp was asked for twice."""
+        threads = min(self.args.threads, self.args.connections)
+        seconds = min(self.args.duration, 5)
+        runs: list[Result] = []
+        for _ in range(WARM_RUNS):
+            before = cache_reading(metrics_url) if metrics_url else None
+            res = load.wrk("warm", "/api/chirps/", ["warm.lua"], [str(self.tmp / "ids.txt"), str(threads)],
+                           seconds=seconds, warmup=False, record=False)
+            if res.errors:
+                raise HarnessError(f"warming the cache: {res.non_2xx} non-2xx, {res.socket_errors} socket errors")
+            runs.append(res)
+            asked = sum(run.requests for run in runs)
+            if before is not None:
+                during = cache_reading(metrics_url).since(before)
+                if asked >= n_chirps and during.misses <= WARM_MISS_SHARE * res.requests:
+                    return runs
+            elif asked >= 2 * n_chirps:
+                return runs
+        raise HarnessError(f"the chirp cache is still missing after {asked:,} reads of {n_chirps:,} chirps: "
+                           f"does CHIRP_CACHE_MIB={CACHE_MIB} hold them?")
+
+    def cold_reads(self, load: LoadGen, database_url: str) -> dict:
+        """2. GET /api/chirps/{id} on a second server, with the cache off (CHIRP_CACHE_MIB=0):
+        every read goes to the database, as a miss does."""
+        log("2. GET /api/chirps/{id}, random ids, cold: a second server with CHIRP_CACHE_MIB=0")
+        self.extra = self.start_server(database_url, "server-nocache", cache_mib=0)
+        time.sleep(1.0)
+        idle = rss_bytes(self.extra.pid)
+        metrics_url = self.extra.ready["metrics_url"]
+        before = cache_reading(metrics_url)
+        cold = load.against(self.extra.pid, self.extra.url)
+        cold.wrk("get_cold", "/api/chirps/", ["get_chirp.lua"], [str(self.tmp / "ids.txt")])
+        reading = cache_reading(metrics_url).since(before)
+        self.stop_extra()
+        return {"idle_rss": idle, "cache": reading}
+
+    def metrics_cost(self, load: LoadGen, database_url: str, n_chirps: int) -> dict:
+        """Issue #14: /api/healthz and hot reads by id on this server (metrics on) and on a second
+        one without METRICS_ADDR, alternating, the order swapped every round, so drift in the
+        machine's speed falls on both alike."""
+        log("8. metrics on vs off: a second server without METRICS_ADDR, its cache warmed too")
+        self.extra = self.start_server(database_url, "server-nometrics", metrics=False)
+        off = load.against(self.extra.pid, self.extra.url)
+        self.warm(off, n_chirps, None)
+        ids = [str(self.tmp / "ids.txt")]
+        loads = {"healthz": ("/api/healthz", [], []), "get_hot": ("/api/chirps/", ["get_chirp.lua"], ids)}
+        runs: dict[str, dict[str, list[str]]] = {case: {"on": [], "off": []} for case in loads}
+        for n in range(1, self.args.metrics_rounds + 1):
+            servers = [("on", load), ("off", off)]
+            for case, (path, scripts, script_args) in loads.items():
+                for label, gen in servers if n % 2 else reversed(servers):
+                    name = f"metrics_{label}_{case}_{n}"
+                    log(f"8. round {n}: {case}, metrics {label}")
+                    gen.wrk(name, path, scripts, script_args)
+                    runs[case][label].append(name)
+        self.stop_extra()
+        return runs
 
     def run(self) -> dict:
         a = self.args
@@ -51,9 +141,9 @@ class Bench:
         self.cluster = start_cluster(self.bin_dir, settings=DURABLE, cpus=self.server_cpus, run_dir=self.tmp)
         seed.Psql(self.cluster.bin_dir, self.cluster.url).run("create database chirpy")
         database_url = self.cluster.database_url("chirpy")
-        self.server = start_server(self.bin_dir, env={"DATABASE_URL": database_url, "PLATFORM": "dev"},
-                                   throwaway_db=False, cpus=self.server_cpus, run_dir=self.tmp)
+        self.server = self.start_server(database_url, "server")
         server, base = self.server, self.server.url
+        metrics_url = server.ready["metrics_url"]
         psql = seed.Psql(self.cluster.bin_dir, database_url)
         load = LoadGen(a, self.tmp, self.load_cpus, server.pid, self.cluster.postmaster_pid, base,
                        self.cluster.bin_dir, database_url)
@@ -83,16 +173,38 @@ class Bench:
             if i == 0:
                 log(f"3. pgbench: the list query over {size:,} chirps")
                 load.pgbench(f"pg_list_{size}", queries.list_chirps(size))
-        n_chirps = have
-        (self.tmp / "ids.txt").write_text(psql.run("select id from chirps"))
+        n_chirps = data["n_chirps"] = have
+        ids = psql.run("select id from chirps").split()
+        (self.tmp / "ids.txt").write_text("".join(f"{i}\n" for i in ids))
+
+        log(f"3. GET /api/chirps?sort=desc&limit={NEWEST} over {n_chirps:,} chirps: the newest page")
+        data["newest_bytes"] = seed.check_newest(base, NEWEST)
+        load.wrk("list_newest", f"/api/chirps?sort=desc&limit={NEWEST}", [])
+        log(f"3. pgbench: the newest {NEWEST} (and one more)")
+        load.pgbench("pg_list_newest", queries.newest_chirps(NEWEST))
 
         log(f"4. GET /api/chirps?author_id=...&sort=desc over {n_chirps:,} chirps")
         load.wrk("list_author", "/api/chirps", ["list_author.lua"], [str(self.tmp / "authors.txt")])
 
-        log("2. GET /api/chirps/{id}, random ids")
-        load.wrk("get_chirp", "/api/chirps/", ["get_chirp.lua"], [str(self.tmp / "ids.txt")])
+        log(f"2. warming the chirp cache: every one of the {n_chirps:,} chirps in turn")
+        warm = self.warm(load, n_chirps, metrics_url)
+        log("2. GET /api/chirps/{id}, random ids, hot: every read a cache hit")
+        before = cache_reading(metrics_url)
+        load.wrk("get_hot", "/api/chirps/", ["get_chirp.lua"], [str(self.tmp / "ids.txt")])
+        data["hot_cache"] = cache_reading(metrics_url).since(before)
         log("2. pgbench: the same select by id")
         load.pgbench("pg_get_chirp", queries.get_chirp(n_chirps))
+        sample = ids[:: max(1, len(ids) // ETAG_SAMPLE)][:ETAG_SAMPLE]
+        log(f"2. If-None-Match with the current ETag: fetching {len(sample):,} chirps' tags")
+        seed.fetch_etags(base, sample, self.tmp / "etags.txt")
+        data["etag_sample"] = len(sample)
+        log("2. GET /api/chirps/{id} with If-None-Match, random ids of those: 304 and no body")
+        load.wrk("not_modified", "/api/chirps/", ["not_modified.lua", "statuses.lua"],
+                 [str(self.tmp / "etags.txt")], expect_status=304)
+        storm = [*warm, load.results["get_hot"], load.results["not_modified"]]
+        data["storm_rss_peak"] = max(res.rss_peak for res in storm)
+        data["cold"] = self.cold_reads(load, database_url)
+        data["metrics_cost"] = self.metrics_cost(load, database_url, n_chirps)
 
         log(f"logging in {TOKEN_USERS} users for the POST case")
         (self.tmp / "tokens.txt").write_text("\n".join(seed.log_in(base, TOKEN_USERS)) + "\n")
@@ -106,7 +218,7 @@ class Bench:
         data["hash"] = self.login_storm(load)
 
         data["busy_rss"] = rss_bytes(server.pid)
-        data["log_errors"] = server.errors_in_log()
+        data["log_errors"] = server.errors_in_log() + self.other_log_errors
         log("stopping the server (SIGTERM)")
         data["exit_code"] = server.stop()
         if data["exit_code"] != 0:

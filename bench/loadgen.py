@@ -11,7 +11,7 @@ import shutil
 import subprocess
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from chirpy_harness.cpus import pin_to
@@ -43,6 +43,8 @@ class Result:
     cpu_db_us: float = math.nan
     cpu_load_us: float = math.nan
     other_cpu: float = math.nan  # cores busy with anything else (other processes: noise)
+    # Responses by status, when the script counted them (statuses.lua).
+    statuses: dict[int, int] | None = None
 
     @property
     def errors(self) -> int:
@@ -77,6 +79,10 @@ class LoadGen:
     database_url: str
     results: dict[str, Result] = field(default_factory=dict)
 
+    def against(self, server_pid: int, base_url: str) -> LoadGen:
+        """The same loads against another server on the same cluster, recorded with these."""
+        return replace(self, server_pid=server_pid, base_url=base_url)
+
     def measure(self, result: Result, run, track_server: bool = True) -> Result:
         """Runs `run()` (which runs a load generator, fills `result` and returns the generator's
         CPU seconds) while sampling the server's RSS and everyone's CPU."""
@@ -100,7 +106,10 @@ class LoadGen:
 
     def wrk(self, name: str, path: str, scripts: list[str], script_args: list[str] = (),
             connections: int | None = None, threads: int | None = None, seconds: float | None = None,
-            timeout_s: int = 10, warmup: bool = True, record: bool = True) -> Result:
+            timeout_s: int = 10, warmup: bool = True, record: bool = True,
+            expect_status: int | None = None) -> Result:
+        """A wrk run of `scripts` (after common.lua). With `expect_status`, the scripts count
+        statuses (statuses.lua) and every answer but that status is an error."""
         connections = connections or self.args.connections
         threads = min(threads or self.args.threads, connections)
         seconds = seconds if seconds is not None else self.args.duration
@@ -117,7 +126,7 @@ class LoadGen:
 
         def run() -> float:
             code, out, err, cpu = run_pinned(cmd(seconds), self.cpus)
-            parse_wrk(result, out, err, code)
+            parse_wrk(result, out, err, code, expect_status)
             return cpu
 
         self.measure(result, run)
@@ -162,8 +171,9 @@ class LoadGen:
         return result
 
 
-def parse_wrk(result: Result, out: str, err: str, code: int) -> None:
-    """Reads the BENCH_JSON line that bench/wrk/common.lua prints."""
+def parse_wrk(result: Result, out: str, err: str, code: int, expect_status: int | None = None) -> None:
+    """Reads the BENCH_JSON line that bench/wrk/common.lua prints. wrk itself counts only 4xx
+    and 5xx as errors; with `expect_status`, every answer but that status is one."""
     m = re.search(r"^BENCH_JSON (\{.*\})$", out, re.M)
     if code != 0 or not m:
         raise HarnessError(f"wrk failed ({code}) for {result.name}:\n{out}\n{err}")
@@ -173,11 +183,26 @@ def parse_wrk(result: Result, out: str, err: str, code: int) -> None:
     result.seconds = secs
     result.rps = data["requests"] / secs if secs else 0.0
     result.non_2xx = data["non_2xx_3xx"]
+    if "statuses" in data:
+        result.statuses = {int(status): n for status, n in data["statuses"].items()}
+    if expect_status is not None:
+        result.non_2xx = unexpected_answers(result.statuses, data["requests"], expect_status, result.name)
     result.socket_errors = data["connect_errors"] + data["read_errors"] + data["write_errors"] + data["timeouts"]
     if data["requests"]:
         result.p50_ms = data["p50_us"] / 1000
         result.p99_ms = data["p99_us"] / 1000
         result.mean_ms = data["mean_us"] / 1000
+
+
+def unexpected_answers(statuses: dict[int, int] | None, requests: int, expected: int, name: str) -> int:
+    """How many of `requests` answers were not `expected`: wrk counts a response in its
+    requests and in statuses.lua's counts at the same moment, so the two agree exactly."""
+    if statuses is None:
+        raise HarnessError(f"{name}: expected status {expected}, but the script did not count statuses")
+    counted = sum(statuses.values())
+    if counted != requests:
+        raise HarnessError(f"{name}: wrk answered {requests} requests but the script counted {counted}")
+    return requests - statuses.get(expected, 0)
 
 
 def parse_pgbench(result: Result, out: str, err: str) -> None:

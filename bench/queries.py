@@ -11,6 +11,7 @@ from seed import CHIRP_ID_SQL, N_AUTHORS, USER_ID_SQL
 SQL_DIR = ROOT / "src" / "store" / "sql"
 GET_CHIRP = "chirp_by_id.sql"
 LIST_CHIRPS = "chirps_asc.sql"
+NEWEST_CHIRPS = "chirps_desc.sql"
 INSERT_CHIRP = "insert_chirp.sql"
 
 
@@ -28,6 +29,14 @@ def list_chirps(size: int) -> str:
     return f"{statement}\n"
 
 
+def newest_chirps(limit: int) -> str:
+    """The feed's first page newest first, as the server reads `?sort=desc&limit=<limit>`:
+    from after every chirp, one row more than the page holds, to learn whether more follow."""
+    start = ("'infinity'", "'ffffffff-ffff-ffff-ffff-ffffffffffff'")  # after every chirp
+    statement = sqlfile.load(SQL_DIR / NEWEST_CHIRPS, *start, str(limit + 1))
+    return f"{statement}\n"
+
+
 def insert_chirp() -> str:
     """A chirp by a random seeded author."""
     body = "'Benchmark chirp ' || :r || ': hello from pgbench, what a nice day'"
@@ -39,4 +48,5 @@ def check_all() -> None:
     """Fails, naming the file, before any seeding if a statement is missing or has changed shape."""
     get_chirp(1)
     list_chirps(1)
+    newest_chirps(1)
     insert_chirp()

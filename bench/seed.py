@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import json
 import subprocess
+import time
+import urllib.parse
 import urllib.request
+from http.client import HTTPConnection
 from pathlib import Path
 
 from chirpy_harness.errors import HarnessError
@@ -108,14 +111,21 @@ def seed_chirps(psql: Psql, have: int, want: int) -> None:
         raise HarnessError(f"seeded {count} chirps, expected {want}")
 
 
-def check_list(base_url: str, size: int) -> int:
+def check_list(base_url: str, size: int, timeout: float = 30) -> int:
     """One unpaginated GET /api/chirps must be a JSON array of all `size` chirps, oldest first.
-    Returns the response's size in bytes."""
-    status, body = http(base_url, "GET", "/api/chirps", timeout=120)
-    chirps = json.loads(body)
-    if status != 200 or not isinstance(chirps, list) or len(chirps) != size:
-        got = len(chirps) if isinstance(chirps, list) else "?"
-        raise HarnessError(f"GET /api/chirps: {status}, {got} chirps, expected all {size}")
+    Returns the response's size in bytes. Chirps seeded with SQL reach the server through the
+    event log, which it reads about once a second: until then a list it cached before the
+    seeding is still what it serves, so a short list is asked for again for a while."""
+    deadline = time.monotonic() + timeout
+    while True:
+        status, body = http(base_url, "GET", "/api/chirps", timeout=120)
+        chirps = json.loads(body)
+        if status == 200 and isinstance(chirps, list) and len(chirps) == size:
+            break
+        if status != 200 or not isinstance(chirps, list) or time.monotonic() > deadline:
+            got = len(chirps) if isinstance(chirps, list) else "?"
+            raise HarnessError(f"GET /api/chirps: {status}, {got} chirps, expected all {size}")
+        time.sleep(0.1)
     keys = [(c["created_at"], c["id"]) for c in chirps]
     if keys != sorted(keys):
         raise HarnessError("GET /api/chirps is not ordered by created_at, id")
@@ -132,3 +142,37 @@ def log_in(base_url: str, users: int) -> list[str]:
             raise HarnessError(f"login answered {status}")
         tokens.append(session["token"])
     return tokens
+
+
+def check_newest(base_url: str, limit: int) -> int:
+    """GET /api/chirps?sort=desc&limit=<limit> must be `limit` chirps, newest first, with a
+    Link to the next page. Returns the response's size in bytes."""
+    status, body = http(base_url, "GET", f"/api/chirps?sort=desc&limit={limit}")
+    chirps = json.loads(body)
+    if status != 200 or not isinstance(chirps, list) or len(chirps) != limit:
+        got = len(chirps) if isinstance(chirps, list) else "?"
+        raise HarnessError(f"GET /api/chirps?sort=desc&limit={limit}: {status}, {got} chirps")
+    keys = [(c["created_at"], c["id"]) for c in chirps]
+    if keys != sorted(keys, reverse=True):
+        raise HarnessError("GET /api/chirps?sort=desc is not ordered newest first")
+    return len(body)
+
+
+def fetch_etags(base_url: str, ids: list[str], path: Path) -> None:
+    """Writes `<id> <etag>` for each of `ids` to `path`: each chirp's current ETag, read on one
+    kept-alive connection."""
+    url = urllib.parse.urlsplit(base_url)
+    conn = HTTPConnection(url.hostname, url.port, timeout=30)
+    lines = []
+    try:
+        for chirp_id in ids:
+            conn.request("GET", f"/api/chirps/{chirp_id}")
+            resp = conn.getresponse()
+            resp.read()
+            etag = resp.getheader("ETag")
+            if resp.status != 200 or not etag or " " in etag:
+                raise HarnessError(f"GET /api/chirps/{chirp_id}: {resp.status}, ETag {etag!r}")
+            lines.append(f"{chirp_id} {etag}\n")
+    finally:
+        conn.close()
+    path.write_text("".join(lines))

@@ -42,8 +42,11 @@ impl Representation {
         json.hash(&mut hasher);
         let etag = format!("\"{:016x}\"", hasher.finish());
         Self {
-            etag: HeaderValue::try_from(etag).expect("hex digits in quotes are a valid header"),
-            json: Bytes::from(json),
+            etag: HeaderValue::from_str(&etag).expect("hex digits in quotes are a valid header"),
+            // serde_json grows its buffer by doubling (a 260-byte chirp sits in 512 bytes), and
+            // the cache keeps what it is given: an exact-size copy, and the buffer freed for
+            // the next one.
+            json: Bytes::copy_from_slice(&json),
             link: None,
         }
     }

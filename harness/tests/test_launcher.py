@@ -37,7 +37,7 @@ class ServerEnvTest(unittest.TestCase):
         self.assertEqual(env["PORT"], "0")
         self.assertEqual(env["HOST"], "127.0.0.1")
         self.assertEqual(env["ACCESS_TOKEN_TTL"], "2")
-        self.assertEqual(env["RUST_LOG"], "warn,chirpy=info")
+        self.assertEqual(env["RUST_LOG"], "warn,chirpy=info,chirpy::observe=warn")
         self.assertEqual(env["KEEP_ME"], "1")
 
 
