@@ -338,7 +338,7 @@ def get_section(data: dict) -> list[str]:
         f"chirp in turn until a pass needs the database for almost none of its reads; during the case the server "
         f"counted {hot.hits:,.0f} cache hits and {hot.misses:,.0f} misses (**{hot.hit_ratio:.2%}** hits; from "
         f"`chirpy_cache_hits_total` and `chirpy_cache_misses_total`), and the cache weighed "
-        f"{mib(hot.size_bytes)} of its {CACHE_MIB} MiB (`chirpy_cache_size_bytes`: each chirp's JSON and 96 bytes). "
+        f"{mib(hot.size_bytes)} of its {CACHE_MIB} MiB (`chirpy_cache_size_bytes`: each chirp's JSON and its measured overhead, 336 bytes). "
         f"Peak RSS while warming and reading: {mib(data['storm_rss_peak'])}, idle + "
         f"{mib(data['storm_rss_peak'] - data['idle_rss'])} (in the hot case alone: {mib(hot_peak)}).",
         "",

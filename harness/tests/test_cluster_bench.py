@@ -36,6 +36,8 @@ class VerdictTest(unittest.TestCase):
         self.assertEqual(bench.verdict_of(case("front", 1000, 0, errors=1)), "**MISS** (errors)")
         self.assertTrue(math.isnan(case("front", 0, 0).replica_share))
         self.assertEqual(bench.verdict_of(case("front", 0, 0)), "**MISS**")
+        self.assertEqual(bench.fmt_share(case("front", 0, 0)), "none read (the cache answered)")
+        self.assertEqual(bench.fmt_share(case("front", 950, 50)), "95.0%")
 
 
 class RegionTest(unittest.TestCase):
