@@ -129,6 +129,8 @@ async fn app_files_are_tagged_by_content_and_revalidate() {
 #[tokio::test]
 async fn the_binary_serves_the_web_app_and_docs_from_an_empty_directory() {
     let binary = std::env::var_os("CHIRPY_BINARY").unwrap_or_else(|| env!("CARGO_BIN_EXE_chirpy").into());
+    // Absolute, because the server runs from another directory.
+    let binary = std::fs::canonicalize(&binary).unwrap_or_else(|err| panic!("no chirpy binary at {binary:?}: {err}"));
     let empty = crate::process::TempDir::new();
     let mut command = std::process::Command::new(binary);
     command
