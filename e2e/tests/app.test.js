@@ -6,13 +6,14 @@
 // one resets the database for clean screenshots.
 
 import assert from 'node:assert/strict';
-import { copyFile, mkdir } from 'node:fs/promises';
+import { copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 
-import { createApi, newEmail } from './support/api.js';
-import { DESKTOP, MOBILE, SCREENSHOTS, inApp as runInApp, launchBrowser, openApp } from './support/browser.js';
-import { REPO, startServer, stopCleanly } from './support/server.js';
+import { newEmail } from './support/api.js';
+import { DESKTOP, MOBILE, SCREENSHOTS, openApp } from './support/browser.js';
+import { REPO } from './support/server.js';
+import { appSuite } from './support/suite.js';
 import {
   assertNoHorizontalScroll,
   eventually,
@@ -28,25 +29,8 @@ import {
 
 const HOSTILE = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2">';
 
-let server;
-let browser;
-let api;
-
-before(async () => {
-  await mkdir(SCREENSHOTS, { recursive: true });
-  server = await startServer();
-  api = createApi(server.url);
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await stopCleanly(server);
-});
-
-function inApp(t, steps, options = {}) {
-  return runInApp(browser, server.url, t, steps, options);
-}
+const suite = appSuite();
+const { inApp } = suite;
 
 test('sign up logs the new user in; a taken or invalid email shows the server error inline', async (t) => {
   const email = newEmail('signup');
@@ -74,7 +58,7 @@ test('sign up logs the new user in; a taken or invalid email shows the server er
 });
 
 test('log in: a wrong password shows the server error inline; the session survives a reload', async (t) => {
-  const user = await api.newUser('login');
+  const user = await suite.api.newUser('login');
   await inApp(t, async ({ page }) => {
     await page.fill('#login-email', user.email);
     await page.fill('#login-password', 'wrong password');
@@ -96,7 +80,7 @@ test('log in: a wrong password shows the server error inline; the session surviv
 });
 
 test('posting: the counter counts characters like the server and blocks 141; profanity comes back filtered', async (t) => {
-  const user = await api.newUser('poster');
+  const user = await suite.api.newUser('poster');
   await inApp(t, async ({ page }) => {
     await logIn(page, user.email, user.password);
     const submit = page.locator('#chirp-submit');
@@ -141,9 +125,9 @@ test('posting: the counter counts characters like the server and blocks 141; pro
 });
 
 test('hostile text in a chirp is shown as text and never runs', async (t) => {
-  const author = await api.newUser('hostile');
-  const viaApi = await api.postChirp(author.token, HOSTILE);
-  const user = await api.newUser('reader');
+  const author = await suite.api.newUser('hostile');
+  const viaApi = await suite.api.postChirp(author.token, HOSTILE);
+  const user = await suite.api.newUser('reader');
   await inApp(t, async ({ page }) => {
     // Someone else's chirp, seen logged out ...
     let shown = (await readFeed(page)).find((c) => c.id === viaApi.id);
@@ -165,9 +149,9 @@ test('hostile text in a chirp is shown as text and never runs', async (t) => {
 });
 
 test('filter the feed by clicking an author, and clear the filter', async (t) => {
-  const other = await api.newUser('other');
-  const theirs = await api.postChirp(other.token, 'A chirp by someone else');
-  const user = await api.newUser('filterer');
+  const other = await suite.api.newUser('other');
+  const theirs = await suite.api.postChirp(other.token, 'A chirp by someone else');
+  const user = await suite.api.newUser('filterer');
   await inApp(t, async ({ page }) => {
     await logIn(page, user.email, user.password);
     const mine = await post(page, 'A chirp of my own');
@@ -193,9 +177,9 @@ test('filter the feed by clicking an author, and clear the filter', async (t) =>
 });
 
 test('the feed is newest first by default and the toggle switches to oldest first', async (t) => {
-  const user = await api.newUser('sorter');
+  const user = await suite.api.newUser('sorter');
   const posted = [];
-  for (const body of ['first', 'second', 'third']) posted.push((await api.postChirp(user.token, `Sorting: ${body}`)).id);
+  for (const body of ['first', 'second', 'third']) posted.push((await suite.api.postChirp(user.token, `Sorting: ${body}`)).id);
   const positions = (feed) => posted.map((id) => feed.findIndex((c) => c.id === id));
 
   await inApp(t, async ({ page, requests }) => {
@@ -216,9 +200,9 @@ test('the feed is newest first by default and the toggle switches to oldest firs
 });
 
 test('delete your own chirp; someone else\'s has no delete button', async (t) => {
-  const other = await api.newUser('bystander');
-  const theirs = await api.postChirp(other.token, 'You cannot delete me');
-  const user = await api.newUser('deleter');
+  const other = await suite.api.newUser('bystander');
+  const theirs = await suite.api.postChirp(other.token, 'You cannot delete me');
+  const user = await suite.api.newUser('deleter');
   await inApp(t, async ({ page }) => {
     await logIn(page, user.email, user.password);
     const mine = await post(page, 'Delete me');
@@ -232,17 +216,17 @@ test('delete your own chirp; someone else\'s has no delete button', async (t) =>
     assert.equal((await deleted).status(), 204);
     await page.locator(`#feed li[data-chirp-id="${mine.id}"]`).waitFor({ state: 'detached' });
     assert.equal(await text(page, '#status'), 'Chirp deleted.');
-    assert.equal((await api.call('GET', `/api/chirps/${mine.id}`)).status, 404);
-    assert.equal((await api.call('GET', `/api/chirps/${theirs.id}`)).status, 200);
+    assert.equal((await suite.api.call('GET', `/api/chirps/${mine.id}`)).status, 404);
+    assert.equal((await suite.api.call('GET', `/api/chirps/${theirs.id}`)).status, 200);
   });
 });
 
 test('log out revokes the refresh token', async (t) => {
-  const user = await api.newUser('leaver');
+  const user = await suite.api.newUser('leaver');
   await inApp(t, async ({ page }) => {
     await logIn(page, user.email, user.password);
     const { refreshToken } = await storedSession(page);
-    assert.equal((await api.refresh(refreshToken)).status, 200, 'the refresh token works while logged in');
+    assert.equal((await suite.api.refresh(refreshToken)).status, 200, 'the refresh token works while logged in');
 
     const revoked = nextResponse(page, 'POST', '/api/revoke');
     await page.click('#logout-button');
@@ -254,7 +238,7 @@ test('log out revokes the refresh token', async (t) => {
     assert.equal(await storedSession(page), null);
     assert.equal(await text(page, '#status'), 'You are logged out.');
 
-    const refused = await api.refresh(refreshToken);
+    const refused = await suite.api.refresh(refreshToken);
     assert.equal(refused.status, 401);
     assert.equal(typeof refused.body.error, 'string');
 
@@ -265,8 +249,8 @@ test('log out revokes the refresh token', async (t) => {
 });
 
 test('account settings change the email and password, and the session keeps working', async (t) => {
-  const user = await api.newUser('mover');
-  const taken = await api.newUser('taken');
+  const user = await suite.api.newUser('mover');
+  const taken = await suite.api.newUser('taken');
   const newEmailAddress = newEmail('moved');
   const newPassword = 'a brand new password';
   await inApp(t, async ({ page }) => {
@@ -303,11 +287,11 @@ test('account settings change the email and password, and the session keeps work
     // The change revoked every refresh token; the app logged in again for a new one.
     const session = await storedSession(page);
     assert.equal(session.user.email, newEmailAddress);
-    assert.equal((await api.refresh(oldRefresh)).status, 401);
-    assert.equal((await api.refresh(session.refreshToken)).status, 200);
+    assert.equal((await suite.api.refresh(oldRefresh)).status, 401);
+    assert.equal((await suite.api.refresh(session.refreshToken)).status, 200);
     await post(page, 'Posting after changing my email');
 
-    assert.equal((await api.call('POST', '/api/login', { body: { email: user.email, password: user.password } })).status, 401);
+    assert.equal((await suite.api.call('POST', '/api/login', { body: { email: user.email, password: user.password } })).status, 401);
     await page.click('#logout-button');
     await page.locator('#login-form').waitFor();
     await logIn(page, newEmailAddress, newPassword);
@@ -315,7 +299,7 @@ test('account settings change the email and password, and the session keeps work
 });
 
 test('the Chirpy Red badge follows GET /api/users/me, after logging in and on every load', async (t) => {
-  const user = await api.newUser('subscriber');
+  const user = await suite.api.newUser('subscriber');
   await inApp(t, async ({ page }) => {
     const asked = nextResponse(page, 'GET', '/api/users/me');
     await logIn(page, user.email, user.password);
@@ -325,7 +309,7 @@ test('the Chirpy Red badge follows GET /api/users/me, after logging in and on ev
     assert.ok(await page.locator('#red-badge').isHidden(), 'not Chirpy Red yet');
 
     // Polka upgrades the user; the session stored at login still says otherwise.
-    await api.upgrade(user.id);
+    await suite.api.upgrade(user.id);
     assert.equal((await storedSession(page)).user.is_chirpy_red, false);
     const askedAgain = nextResponse(page, 'GET', '/api/users/me');
     await page.reload();
@@ -336,7 +320,7 @@ test('the Chirpy Red badge follows GET /api/users/me, after logging in and on ev
   });
 
   // The other way round: a stored session that claims Chirpy Red is corrected by the server.
-  const plain = await api.newUser('plain');
+  const plain = await suite.api.newUser('plain');
   await inApp(t, async ({ page }) => {
     await logIn(page, plain.email, plain.password);
     await page.evaluate(() => {
@@ -353,7 +337,7 @@ test('the Chirpy Red badge follows GET /api/users/me, after logging in and on ev
 });
 
 test('keyboard only: Tab through the log-in form, submit with Space, post with Enter', async (t) => {
-  const user = await api.newUser('keyboard');
+  const user = await suite.api.newUser('keyboard');
   await inApp(t, async ({ page, requests }) => {
     const focused = () => page.evaluate(() => document.activeElement?.id || document.activeElement?.className);
     const focusVisible = () =>
@@ -407,7 +391,7 @@ test('keyboard only: Tab through the log-in form, submit with Space, post with E
 });
 
 test('the test harness enforces the Content-Security-Policy', async (t) => {
-  const app = await openApp(browser, server.url);
+  const app = await openApp(suite.browser, suite.server.url);
   try {
     const response = await app.page.request.get('/app/');
     assert.equal(response.status(), 200);
@@ -426,17 +410,17 @@ test('the test harness enforces the Content-Security-Policy', async (t) => {
 
 test('main screens at 1280 and 375 px wide: screenshots, and nothing scrolls sideways on a phone', async (t) => {
   // A clean database, so the screenshots show only the chirps made here.
-  await api.reset();
+  await suite.api.reset();
   const me = { email: 'saul@example.com', password: 'correct horse battery staple' };
-  await api.signUp(me.email, me.password);
-  Object.assign(me, await api.logIn(me.email, me.password));
-  const kim = await api.newUser('kim');
-  const mike = await api.newUser('mike');
-  await api.upgrade(me.id);
-  await api.postChirp(kim.token, 'Morning, Chirpy! Coffee first, then whatever kerfuffle the day brings.');
-  await api.postChirp(mike.token, 'Tip: click an author to see only their chirps. Click "Show everyone\'s chirps" to go back.');
-  await api.postChirp(me.token, 'Just upgraded to Chirpy Red. The badge looks great next to my name.');
-  await api.postChirp(kim.token, 'Shipped the new release today. 140 characters is plenty when you keep it short.');
+  await suite.api.signUp(me.email, me.password);
+  Object.assign(me, await suite.api.logIn(me.email, me.password));
+  const kim = await suite.api.newUser('kim');
+  const mike = await suite.api.newUser('mike');
+  await suite.api.upgrade(me.id);
+  await suite.api.postChirp(kim.token, 'Morning, Chirpy! Coffee first, then whatever kerfuffle the day brings.');
+  await suite.api.postChirp(mike.token, 'Tip: click an author to see only their chirps. Click "Show everyone\'s chirps" to go back.');
+  await suite.api.postChirp(me.token, 'Just upgraded to Chirpy Red. The badge looks great next to my name.');
+  await suite.api.postChirp(kim.token, 'Shipped the new release today. 140 characters is plenty when you keep it short.');
   const updateDocs = process.env.UPDATE_DOCS_SCREENSHOTS === '1';
 
   for (const [device, viewport] of [['desktop', DESKTOP], ['mobile', MOBILE]]) {

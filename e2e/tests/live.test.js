@@ -3,37 +3,18 @@
 // feed's order and filter, once each, and across a dropped connection.
 
 import assert from 'node:assert/strict';
-import { mkdir } from 'node:fs/promises';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 
-import { createApi } from './support/api.js';
-import { SCREENSHOTS, inApp as runInApp, launchBrowser } from './support/browser.js';
+import { inApp as runInApp } from './support/browser.js';
 import { startProxy } from './support/proxy.js';
-import { startServer, stopCleanly } from './support/server.js';
+import { appSuite } from './support/suite.js';
 import { chirpInFeed, feedLive, listFetches, logIn, post, readFeed, reloadFeed } from './support/ui.js';
 
-let server;
-let browser;
-let api;
-
-before(async () => {
-  await mkdir(SCREENSHOTS, { recursive: true });
-  server = await startServer();
-  api = createApi(server.url);
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await stopCleanly(server);
-});
-
-function inApp(t, steps, options = {}) {
-  return runInApp(browser, server.url, t, steps, options);
-}
+const suite = appSuite();
+const { inApp } = suite;
 
 test('a chirp posted through the API appears in an open feed without a reload; deleting it takes it away', async (t) => {
-  const author = await api.newUser('elsewhere');
+  const author = await suite.api.newUser('elsewhere');
   await inApp(t, async ({ page, requests }) => {
     await feedLive(page);
     assert.ok(requests.includes('GET /api/chirps/stream'), 'the page follows the stream');
@@ -41,7 +22,7 @@ test('a chirp posted through the API appears in an open feed without a reload; d
     await page.evaluate(() => { window.__sameDocument = true; });
     const fetched = listFetches(requests);
 
-    const chirp = await api.postChirp(author.token, 'Posted through the API, seen live');
+    const chirp = await suite.api.postChirp(author.token, 'Posted through the API, seen live');
     await chirpInFeed(page, chirp.id, { timeout: 5_000 });
     const feed = await readFeed(page);
     assert.equal(feed[0].id, chirp.id, 'newest first: on top');
@@ -49,7 +30,7 @@ test('a chirp posted through the API appears in an open feed without a reload; d
     assert.equal(feed[0].author, author.id.slice(0, 8));
     assert.equal(feed.filter((c) => c.id === chirp.id).length, 1);
 
-    await api.deleteChirp(author.token, chirp.id);
+    await suite.api.deleteChirp(author.token, chirp.id);
     await chirpInFeed(page, chirp.id, { state: 'detached', timeout: 5_000 });
 
     assert.equal(await page.evaluate(() => window.__sameDocument), true, 'the page was not reloaded');
@@ -58,13 +39,13 @@ test('a chirp posted through the API appears in an open feed without a reload; d
 });
 
 test('live chirps take their place in the sort order and respect the author filter', async (t) => {
-  const kim = await api.newUser('kim');
-  const mike = await api.newUser('mike');
-  const kimsFirst = await api.postChirp(kim.token, 'Kim, before the page opened');
+  const kim = await suite.api.newUser('kim');
+  const mike = await suite.api.newUser('mike');
+  const kimsFirst = await suite.api.postChirp(kim.token, 'Kim, before the page opened');
   await inApp(t, async ({ page, requests }) => {
     await feedLive(page);
     await reloadFeed(page, () => page.click('#sort-toggle'), (url) => url.searchParams.get('sort') === 'asc');
-    const late = await api.postChirp(mike.token, 'Mike, live, with the oldest first');
+    const late = await suite.api.postChirp(mike.token, 'Mike, live, with the oldest first');
     await chirpInFeed(page, late.id);
     assert.equal((await readFeed(page)).at(-1).id, late.id, 'oldest first: at the bottom');
 
@@ -74,8 +55,8 @@ test('live chirps take their place in the sort order and respect the author filt
     await reloadFeed(page, () => author.click(), (url) => url.searchParams.get('author_id') === kim.id);
     assert.ok(requests.slice(mark).includes(`GET /api/chirps/stream?author_id=${kim.id}`));
     await feedLive(page);
-    const mikes = await api.postChirp(mike.token, 'Mike, while the feed shows only Kim');
-    const kims = await api.postChirp(kim.token, 'Kim, live, while the feed shows only her');
+    const mikes = await suite.api.postChirp(mike.token, 'Mike, while the feed shows only Kim');
+    const kims = await suite.api.postChirp(kim.token, 'Kim, live, while the feed shows only her');
     // Events come in order, so by the time Kim's shows, Mike's would have too.
     await chirpInFeed(page, kims.id);
     assert.deepEqual((await readFeed(page)).map((c) => c.id), [kimsFirst.id, kims.id]);
@@ -87,14 +68,14 @@ test('live chirps take their place in the sort order and respect the author filt
 });
 
 test('your own post shows once, though the stream brings it too', async (t) => {
-  const user = await api.newUser('poster');
-  const other = await api.newUser('neighbour');
+  const user = await suite.api.newUser('poster');
+  const other = await suite.api.newUser('neighbour');
   await inApp(t, async ({ page }) => {
     await logIn(page, user.email, user.password);
     await feedLive(page);
     const mine = await post(page, 'Mine, from the composer');
     // Events come in order: once a later chirp has arrived, the event for mine has too.
-    const later = await api.postChirp(other.token, 'Posted after yours');
+    const later = await suite.api.postChirp(other.token, 'Posted after yours');
     await chirpInFeed(page, later.id);
     const feed = await readFeed(page);
     assert.deepEqual(feed.slice(0, 2).map((c) => c.id), [later.id, mine.id]);
@@ -104,14 +85,14 @@ test('your own post shows once, though the stream brings it too', async (t) => {
 });
 
 test('after a dropped connection the stream resumes with Last-Event-ID: nothing missed, no reload', async (t) => {
-  const author = await api.newUser('outage');
-  const proxy = await startProxy(server.url);
+  const author = await suite.api.newUser('outage');
+  const proxy = await startProxy(suite.server.url);
   t.after(() => proxy.close());
   // The dropped stream and the attempts while the network is down, as Chromium logs them.
   const expectedErrors = [/^Failed to load resource: net::ERR_/];
-  await runInApp(browser, proxy.url, t, async ({ page, requests }) => {
+  await runInApp(suite.browser, proxy.url, t, async ({ page, requests }) => {
     await feedLive(page);
-    const before = await api.postChirp(author.token, 'Before the outage');
+    const before = await suite.api.postChirp(author.token, 'Before the outage');
     await chirpInFeed(page, before.id);
     const fetched = listFetches(requests);
     const isStream = (request) => new URL(request.url()).pathname === '/api/chirps/stream';
@@ -120,8 +101,8 @@ test('after a dropped connection the stream resumes with Last-Event-ID: nothing 
     proxy.cut();
     await page.locator('#live-indicator').waitFor({ state: 'hidden' });
     // While the page cannot hear about it: a new chirp, and the old one deleted.
-    const during = await api.postChirp(author.token, 'During the outage');
-    await api.deleteChirp(author.token, before.id);
+    const during = await suite.api.postChirp(author.token, 'During the outage');
+    await suite.api.deleteChirp(author.token, before.id);
     proxy.restore();
 
     const headers = await (await reconnect).allHeaders();

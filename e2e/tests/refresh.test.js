@@ -4,38 +4,22 @@
 // the refresh token is refused too, the app logs out locally and says why.
 
 import assert from 'node:assert/strict';
-import { mkdir } from 'node:fs/promises';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 
-import { createApi } from './support/api.js';
-import { SCREENSHOTS, inApp, launchBrowser } from './support/browser.js';
-import { startServer, stopCleanly } from './support/server.js';
+import { appSuite } from './support/suite.js';
 import { logIn, post, storedSession, text } from './support/ui.js';
 
 const TTL_SECONDS = 2;
 
-let server;
-let browser;
-let api;
-
-before(async () => {
-  await mkdir(SCREENSHOTS, { recursive: true });
-  server = await startServer({ env: { ACCESS_TOKEN_TTL: String(TTL_SECONDS) } });
-  api = createApi(server.url);
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await stopCleanly(server);
-});
+const suite = appSuite({ env: { ACCESS_TOKEN_TTL: String(TTL_SECONDS) } });
+const { inApp } = suite;
 
 /** Past the access token's expiry (whole seconds, no leeway on the server). */
 const outliveAccessToken = () => new Promise((r) => setTimeout(r, (TTL_SECONDS + 1) * 1000 + 200));
 
 test('an expired access token is refreshed and the action retried, transparently', async (t) => {
-  const user = await api.newUser('patient');
-  await inApp(browser, server.url, t, async ({ page, requests }) => {
+  const user = await suite.api.newUser('patient');
+  await inApp(t, async ({ page, requests }) => {
     await logIn(page, user.email, user.password);
     const before = await storedSession(page);
     await outliveAccessToken();
@@ -67,12 +51,12 @@ test('an expired access token is refreshed and the action retried, transparently
 });
 
 test('when the refresh token is refused too, the app logs out locally and says so', async (t) => {
-  const user = await api.newUser('revoked');
-  await inApp(browser, server.url, t, async ({ page, requests }) => {
+  const user = await suite.api.newUser('revoked');
+  await inApp(t, async ({ page, requests }) => {
     await logIn(page, user.email, user.password);
     const { refreshToken } = await storedSession(page);
     // Revoked behind the app's back, as a log out on another device would.
-    assert.equal((await api.call('POST', '/api/revoke', { authorization: `Bearer ${refreshToken}` })).status, 204);
+    assert.equal((await suite.api.call('POST', '/api/revoke', { authorization: `Bearer ${refreshToken}` })).status, 204);
     await outliveAccessToken();
 
     await page.fill('#chirp-body', 'This will not be posted');
@@ -87,11 +71,11 @@ test('when the refresh token is refused too, the app logs out locally and says s
 });
 
 test('on load, a session whose refresh token was revoked elsewhere ends, and the app says so', async (t) => {
-  const user = await api.newUser('stale');
-  await inApp(browser, server.url, t, async ({ page }) => {
+  const user = await suite.api.newUser('stale');
+  await inApp(t, async ({ page }) => {
     await logIn(page, user.email, user.password);
     const { refreshToken } = await storedSession(page);
-    assert.equal((await api.call('POST', '/api/revoke', { authorization: `Bearer ${refreshToken}` })).status, 204);
+    assert.equal((await suite.api.call('POST', '/api/revoke', { authorization: `Bearer ${refreshToken}` })).status, 204);
     await outliveAccessToken();
 
     // Nothing to do but open the app: asking the server who we are finds out.

@@ -5,35 +5,15 @@
 
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 
-import { createApi } from './support/api.js';
-import { SCREENSHOTS, inApp as runInApp, launchBrowser } from './support/browser.js';
-import { startServer, stopCleanly } from './support/server.js';
+import { appSuite } from './support/suite.js';
 import { chirpInFeed, eventually, logIn, nextResponse, post, readFeed, text } from './support/ui.js';
 
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
-let server;
-let browser;
-let api;
-
-before(async () => {
-  await mkdir(SCREENSHOTS, { recursive: true });
-  server = await startServer();
-  api = createApi(server.url);
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await stopCleanly(server);
-});
-
-function inApp(t, steps, options = {}) {
-  return runInApp(browser, server.url, t, steps, options);
-}
+const suite = appSuite();
+const { inApp } = suite;
 
 const isPost = (request) => request.method() === 'POST' && new URL(request.url()).pathname === '/api/chirps';
 
@@ -53,11 +33,11 @@ async function routePosts(page, handle) {
 }
 
 async function bodiesOnServer(user) {
-  return (await api.chirpsBy(user.id)).map((c) => c.body);
+  return (await suite.api.chirpsBy(user.id)).map((c) => c.body);
 }
 
 test('every post carries a fresh Idempotency-Key', async (t) => {
-  const user = await api.newUser('keyed');
+  const user = await suite.api.newUser('keyed');
   await inApp(t, async ({ page }) => {
     await logIn(page, user.email, user.password);
     const keys = recordKeys(page);
@@ -98,7 +78,7 @@ const LOST_ANSWERS = [
 
 for (const { what, first, expectedErrors } of LOST_ANSWERS) {
   test(`when ${what}, the post is retried once with the same key: one chirp`, async (t) => {
-    const user = await api.newUser('retried');
+    const user = await suite.api.newUser('retried');
     const body = `Exactly once, although ${what}`;
     await inApp(t, async ({ page }) => {
       await logIn(page, user.email, user.password);
@@ -122,7 +102,7 @@ for (const { what, first, expectedErrors } of LOST_ANSWERS) {
 }
 
 test('a post that keeps failing is tried twice, then the error shows; posting the same text again reuses the key', async (t) => {
-  const user = await api.newUser('unlucky');
+  const user = await suite.api.newUser('unlucky');
   const body = 'Posted on the third try';
   await inApp(t, async ({ page }) => {
     await logIn(page, user.email, user.password);
@@ -149,9 +129,9 @@ test('a post that keeps failing is tried twice, then the error shows; posting th
 });
 
 test('a 422 (key used for another chirp) or a 400 (malformed key) from the server is shown and not retried', async (t) => {
-  const user = await api.newUser('refused');
+  const user = await suite.api.newUser('refused');
   const usedKey = randomUUID();
-  const original = await api.call('POST', '/api/chirps', {
+  const original = await suite.api.call('POST', '/api/chirps', {
     body: { body: 'The chirp this key was first used for' },
     authorization: `Bearer ${user.token}`,
     headers: { 'Idempotency-Key': usedKey },
