@@ -161,13 +161,16 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
 }
 
-/// The configuration every test starts from: dev platform, known secrets.
+/// The configuration every test starts from: dev platform, known secrets. A
+/// `CHIRP_CACHE_MIB` in the environment is passed on, so `CHIRP_CACHE_MIB=0 cargo test`
+/// proves that the cache changes no answer (tests of the cache itself set their size).
 pub fn test_config() -> Config {
     Config::from_lookup(|name| {
         let value = match name {
             "PLATFORM" => "dev",
             "JWT_SECRET" => JWT_SECRET,
             "POLKA_KEY" => POLKA_KEY,
+            "CHIRP_CACHE_MIB" => return std::env::var(name).ok(),
             _ => return None,
         };
         Some(value.to_owned())
