@@ -12,8 +12,10 @@ use serde_json::Value;
 
 use crate::helpers::{TestApp, TestDatabase, eventually, header, json_body, spawn_app_on, spawn_app_with};
 
-/// Every test runs with the cache on (the default size) and off: off changes no answer.
-const SIZES: [u64; 2] = [64, 0];
+/// The default size: the cache on, whatever `CHIRP_CACHE_MIB` the suite runs with.
+pub const CACHE_ON: u64 = 64;
+/// Every test runs with the cache on and off: off changes no answer.
+const SIZES: [u64; 2] = [CACHE_ON, 0];
 
 async fn get(app: &TestApp, path: &str, etag: Option<&str>) -> reqwest::Response {
     let mut request = app.get(path);
@@ -66,6 +68,7 @@ async fn chirps_and_pages_carry_a_tag_and_revalidate_with_304() {
 #[tokio::test]
 async fn the_cache_answers_without_the_database() {
     let app = spawn_app_with(|config| {
+        config.chirp_cache_mib = CACHE_ON;
         config.database.pool.max_connections = 1;
         config.database.pool.acquire_timeout = Duration::from_millis(300);
     })

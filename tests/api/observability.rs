@@ -194,6 +194,7 @@ async fn metrics_are_served_on_their_own_listener_with_bounded_labels() {
 async fn the_metrics_follow_the_pool_the_throttle_the_cache_and_the_hashing() {
     let app = spawn_app_with(|config| {
         config.metrics_addr = Some("127.0.0.1:0".parse().unwrap());
+        config.chirp_cache_mib = crate::cache::CACHE_ON;
         config.database.pool.max_connections = 1;
         config.database.pool.acquire_timeout = Duration::from_millis(200);
         config.login_throttle.max_failures_per_email = 1;
