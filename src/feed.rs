@@ -124,11 +124,18 @@ impl Feed {
                     };
                     let Some(last) = events.last() else { break };
                     position = last.position;
+                    // A short batch is all there was: asking again would cost a query (and
+                    // sqlx's ping) per wake-up for nothing. Anything committed meanwhile is
+                    // announced, and that wakes this loop again.
+                    let more = events.len() as i64 == BATCH;
                     for event in events {
                         seen(&event);
                         let _ = feed.live.send(Arc::new(feed.rendered(event)));
                     }
                     feed.tail.send_replace(Some(position));
+                    if !more {
+                        break;
+                    }
                 }
             }
         });
