@@ -63,7 +63,7 @@ impl AsyncRead for Io {
 impl AsyncWrite for Io {
     fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         std::task::ready!(self.pay(cx))?;
-        if let Some(replacement) = json_error_for(buf, &crate::observe::new_request_id()) {
+        if let Some(replacement) = json_error_for(buf, crate::observe::new_request_id) {
             // Taken as written; what is sent instead goes out with the next write or flush.
             self.owed = replacement;
             return Poll::Ready(Ok(buf.len()));
@@ -109,9 +109,9 @@ const HYPER_CLIENT_ERROR: &[u8] = b"HTTP/1.1 4";
 
 /// hyper answers a request it cannot parse with a bare head: a 4xx, `content-length: 0`,
 /// no content type (every response of ours has one). That head, rewritten as our JSON
-/// error with the request id `id` (logged, as the app logs the requests it answers);
-/// anything else, `None`.
-fn json_error_for(head: &[u8], id: &str) -> Option<Vec<u8>> {
+/// error with a request id from `new_id`, made only for such a head (logged, as the app
+/// logs the requests it answers); anything else, `None`.
+fn json_error_for(head: &[u8], new_id: impl FnOnce() -> String) -> Option<Vec<u8>> {
     if !head.starts_with(HYPER_CLIENT_ERROR) || !head.ends_with(b"\r\n\r\n") {
         return None;
     }
@@ -133,6 +133,7 @@ fn json_error_for(head: &[u8], id: &str) -> Option<Vec<u8>> {
         .map(|line| format!("{line}\r\n"))
         .unwrap_or_default();
     let body = serde_json::json!({ "error": message }).to_string();
+    let id = new_id();
     tracing::info!(request_id = id, status, "refused a request that could not be parsed");
     let response = format!(
         "HTTP/1.1 {status} {reason}\r\ncontent-type: application/json; charset=utf-8\r\n\
@@ -150,7 +151,7 @@ mod tests {
     #[test]
     fn hypers_bare_error_heads_become_json_errors() {
         let head = b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-length: 0\r\ndate: Thu, 26 Nov 2026 17:00:00 GMT\r\n\r\n";
-        let response = String::from_utf8(json_error_for(head, "f00d").unwrap()).unwrap();
+        let response = String::from_utf8(json_error_for(head, || "f00d".into()).unwrap()).unwrap();
         assert!(
             response.starts_with("HTTP/1.1 431 Request Header Fields Too Large\r\n"),
             "{response}"
@@ -162,7 +163,10 @@ mod tests {
         let (head, body) = response.split_once("\r\n\r\n").unwrap();
         assert_eq!(body, r#"{"error":"Request headers are too large"}"#);
         assert!(head.contains(&format!("content-length: {}", body.len())));
-        let uri = json_error_for(b"HTTP/1.1 414 URI Too Long\r\ncontent-length: 0\r\n\r\n", "f00d").unwrap();
+        let uri = json_error_for(b"HTTP/1.1 414 URI Too Long\r\ncontent-length: 0\r\n\r\n", || {
+            "f00d".into()
+        })
+        .unwrap();
         assert!(
             String::from_utf8(uri)
                 .unwrap()
@@ -179,7 +183,12 @@ mod tests {
             b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n",
             b"{\"error\":\"HTTP/1.1 400\"}",
         ] {
-            assert_eq!(json_error_for(ours, "f00d"), None, "{}", String::from_utf8_lossy(ours));
+            assert_eq!(
+                json_error_for(ours, || "f00d".into()),
+                None,
+                "{}",
+                String::from_utf8_lossy(ours)
+            );
         }
     }
 }
