@@ -96,7 +96,7 @@ cluster-test *args:
     PYTHONPATH=$PWD/harness python3 -m chirpy_harness.cluster_test "$@"
 
 # Needs Debian's prometheus package (prometheus and promtool).
-[doc("A real Prometheus scrapes a running Chirpy under load; promtool checks the exposition, ops/prometheus/ and the README's queries")]
+[doc("A real Prometheus scrapes a running Chirpy under load; promtool checks the exposition, ops/prometheus/ and the queries in docs/operating.md")]
 prometheus-test:
     PYTHONPATH=$PWD/harness python3 -m chirpy_harness.prometheus_test
 

@@ -56,6 +56,8 @@ from chirpy_harness.errors import HarnessError
 
 import benchmarks_md
 import queries
+import report_charts
+import report_targets
 from cases import Bench, log
 from machine import machine_info, pinning_text
 
@@ -143,7 +145,7 @@ def main() -> int:
     info["date"] = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     command = "just bench" + "".join(f" {a}" for a in sys.argv[1:])
     region = benchmarks_md.region(data, info, args, command, pinned, programs)
-    charts = benchmarks_md.chart_files(data)  # drawn by --quick too, so the smoke covers them
+    charts = report_charts.chart_files(data)  # drawn by --quick too, so the smoke covers them
     elapsed = time.monotonic() - started
     if args.quick:
         print("# Chirpy benchmarks: --quick smoke run (debug build, not a measurement)\n")
@@ -151,13 +153,13 @@ def main() -> int:
         log(f"quick run done in {elapsed:.0f}s (nothing written; charts drawn: {', '.join(charts)})")
     else:
         benchmarks_md.write(args.output, region)
-        benchmarks_md.write_charts(args.output, charts)
+        report_charts.write_charts(args.output, charts)
         print(region)
         log(f"full run done in {elapsed:.0f}s; wrote the generated region of {args.output} and its charts")
-    missed = [t[0] for t in benchmarks_md.targets(data) if not t[4]]
+    missed = [t[0] for t in report_targets.targets(data) if not t[4]]
     if missed:
         log(f"targets missed ({len(missed)}): " + "; ".join(missed))
-    problems = benchmarks_md.problems(data)
+    problems = report_targets.problems(data)
     for problem in problems:
         print(f"bench: PROBLEM: {problem}", file=sys.stderr)
     return 1 if problems else 0

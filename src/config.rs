@@ -522,22 +522,37 @@ mod tests {
         }
     }
 
-    /// `.env.example` is where a newcomer learns the settings: it names every one.
-    #[test]
-    fn the_example_env_file_lists_every_variable() {
+    /// Every variable the configuration reads, defaults and all.
+    fn variables_read() -> std::collections::BTreeSet<String> {
         let asked = std::cell::RefCell::new(std::collections::BTreeSet::new());
         Config::from_lookup(|name| {
             asked.borrow_mut().insert(name.to_owned());
             None
         })
         .unwrap();
+        asked.into_inner()
+    }
+
+    /// `.env.example` is where a newcomer learns the settings: it names every one.
+    #[test]
+    fn the_example_env_file_lists_every_variable() {
         let example = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/.env.example")).unwrap();
-        let missing: Vec<String> = asked
-            .into_inner()
+        let missing: Vec<String> = variables_read()
             .into_iter()
             .filter(|name| !example.contains(&format!("{name}=")))
             .collect();
         assert!(missing.is_empty(), ".env.example does not mention {missing:?}");
+    }
+
+    /// `docs/configuration.md` is the settings' reference: it names every one, as `NAME`.
+    #[test]
+    fn the_configuration_page_lists_every_variable() {
+        let page = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/configuration.md")).unwrap();
+        let missing: Vec<String> = variables_read()
+            .into_iter()
+            .filter(|name| !page.contains(&format!("`{name}`")))
+            .collect();
+        assert!(missing.is_empty(), "docs/configuration.md does not mention {missing:?}");
     }
 
     #[test]

@@ -6,8 +6,8 @@ What it proves:
 2. `ops/prometheus/prometheus.yml` and `alerts.yml` pass `promtool check config`, and
    Prometheus runs with them (the target and intervals swapped for the test's own);
 3. after a load of known size, Prometheus has scraped exactly that many healthz requests,
-   and every rate, latency and pool series the README's "Operating Chirpy" queries uses;
-4. each PromQL query in the README (its ```promql blocks) and each alerting rule evaluates
+   and every rate, latency and pool series the queries in docs/operating.md use;
+4. each PromQL query in docs/operating.md (its ```promql blocks) and each alerting rule evaluates
    without error against those scraped series.
 """
 
@@ -33,7 +33,8 @@ from .errors import HarnessError
 from .launcher import free_port, start_server
 
 OPS = ROOT / "ops" / "prometheus"
-README = ROOT / "README.md"
+# Where the example queries are published, each in a ```promql block.
+QUERIES_DOC = ROOT / "docs" / "operating.md"
 EXAMPLE_TARGET = "127.0.0.1:9464"
 # Short, so that the whole test takes seconds.
 SCRAPE = "1s"
@@ -72,9 +73,9 @@ def promtool(*args: str, stdin: bytes | None = None) -> None:
         raise HarnessError(f"promtool {' '.join(args)} failed:\n{done.stdout.decode()}{done.stderr.decode()}")
 
 
-def readme_queries(readme: str) -> list[str]:
-    """The README's example queries: every ```promql block."""
-    return [block.strip() for block in re.findall(r"```promql\n(.*?)```", readme, re.S)]
+def doc_queries(doc: str) -> list[str]:
+    """The example queries of a markdown page: every ```promql block."""
+    return [block.strip() for block in re.findall(r"```promql\n(.*?)```", doc, re.S)]
 
 
 def scrape_config(example: str, target: str) -> str:
@@ -167,9 +168,10 @@ def run(bins: Path, work: Path) -> None:
     step("promtool check config and rules")
     promtool("check", "config", str(OPS / "prometheus.yml"))
     promtool("check", "rules", str(OPS / "alerts.yml"))
-    queries = readme_queries(README.read_text())
+    queries = doc_queries(QUERIES_DOC.read_text())
     if len(queries) < 3:
-        raise HarnessError(f"README.md has {len(queries)} ```promql examples; expected at least 3")
+        shown = QUERIES_DOC.relative_to(ROOT)
+        raise HarnessError(f"{shown} has {len(queries)} ```promql examples; expected at least 3")
 
     step("chirpy with METRICS_ADDR")
     metrics_port = free_port()
@@ -245,13 +247,13 @@ def check(prom: Prometheus, base: str, queries: list[str]) -> None:
     ):
         prom.wait_for(series, lambda series=series: prom.query(series))
 
-    step(f"{len(queries)} README queries")
+    step(f"{len(queries)} queries from {QUERIES_DOC.name}")
     # Give rate() windows a second scrape after the load.
     time.sleep(2)
     for promql in queries:
         result = prom.query(promql)
         if not result:
-            raise HarnessError(f"the README's query returned nothing:\n{promql}")
+            raise HarnessError(f"a query in {QUERIES_DOC.name} returned nothing:\n{promql}")
         print(f"  ok ({len(result)} series): {' '.join(promql.split())[:100]}", flush=True)
 
     step("alerting rules")

@@ -8,7 +8,9 @@ import sys
 import unittest
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from types import SimpleNamespace
 
+from chirpy_harness.binaries import ROOT
 from chirpy_harness.errors import HarnessError
 
 BENCH = Path(__file__).resolve().parents[2] / "bench"
@@ -16,6 +18,8 @@ sys.path.insert(0, str(BENCH))
 
 import benchmarks_md  # noqa: E402
 import charts  # noqa: E402
+import report_charts  # noqa: E402
+import report_targets  # noqa: E402
 from loadgen import Result, parse_wrk, unexpected_answers  # noqa: E402
 from server_metrics import CacheReading, parse  # noqa: E402
 
@@ -186,9 +190,28 @@ def fake_data(scale: float = 1.0) -> dict:
     }
 
 
+def fake_run() -> tuple[dict, dict, SimpleNamespace, str, str, Path]:
+    """What `region` renders from: a made-up run (fake_data and the rest), the machine, the options."""
+    data = fake_data()
+    data["cases"]["not_modified"].statuses = {304: 400_000}
+    data.update({
+        "pinned": True, "etag_sample": 10_000, "newest_bytes": 21_000, "busy_rss": 50 << 20, "log_errors": [],
+        **{f"list_bytes_{n}": n * 210 for n in data["sizes"]},
+    })
+    runs = [{"line": f"20 hashes: {ms} ms each, 2 cores"} for ms in (33.0, 34.0)]
+    data["hash"].update({"runs": runs, "cores": 2, "ms": 33.5})
+    data["ready"].update({"idle_rss": 13 << 20, "times_ms": [19.0, 20.0, 24.0]})
+    info = {"date": "2026-01-02 03:04 UTC", "commit": "abc1234", "cores": "4", "memory": "8.0 GiB", "cpu": "A CPU",
+            "kernel": "6.1", "rustc": "rustc 1.94.0", "postgres": "postgres 15", "wrk": "wrk 4.2.0"}
+    args = SimpleNamespace(threads=2, connections=32, duration=10.0, warmup=2.0, list_connections=8, profile="release",
+                           hashes=20, reader_connections=2, reader_pause_ms=10)
+    bins = ROOT / "target" / "release"
+    return data, info, args, "just bench", "server on 0-1, load on 2-3", bins
+
+
 class TargetsTest(unittest.TestCase):
     def verdicts(self, data: dict) -> dict[str, bool]:
-        return {name: met for name, _, _, _, met, _ in benchmarks_md.targets(data)}
+        return {name: met for name, _, _, _, met, _ in report_targets.targets(data)}
 
     def test_each_issue_target_is_judged_on_its_ratio(self):
         v = self.verdicts(fake_data())
@@ -205,9 +228,10 @@ class TargetsTest(unittest.TestCase):
     def test_a_ratio_just_under_its_goal_is_not_shown_as_the_goal(self):
         data = fake_data()
         data["cases"]["get_hot"].rps = 1.4961 * data["cases"]["pg_get_chirp"].rps
-        row = benchmarks_md.targets(data)[0]
+        row = report_targets.targets(data)[0]
         self.assertEqual((row[2], row[4]), ("1.49x", False))
-        self.assertEqual([benchmarks_md.at_most(x) for x in (0.7, 0.29, 0.57, 1.0)], ["0.70", "0.29", "0.57", "1.00"])
+        cut = [report_targets.at_most(x) for x in (0.7, 0.29, 0.57, 1.0)]
+        self.assertEqual(cut, ["0.70", "0.29", "0.57", "1.00"])
 
     def test_slower_servers_miss(self):
         v = self.verdicts(fake_data(scale=0.5))
@@ -221,17 +245,60 @@ class TargetsTest(unittest.TestCase):
 
     def test_a_hot_case_that_missed_the_cache_is_a_problem(self):
         data = fake_data()
-        self.assertEqual(benchmarks_md.problems(data), [])
+        self.assertEqual(report_targets.problems(data), [])
         data["hot_cache"] = CacheReading(900, 100, 0)
-        self.assertTrue(any("not hot" in p for p in benchmarks_md.problems(data)))
+        self.assertTrue(any("not hot" in p for p in report_targets.problems(data)))
 
     def test_the_charts_show_every_ratio_and_latency(self):
-        files = benchmarks_md.chart_files(fake_data())
-        self.assertEqual(set(files), set(benchmarks_md.CHARTS))
+        files = report_charts.chart_files(fake_data())
+        self.assertEqual(set(files), set(report_charts.CHARTS))
         labels = [t.text for t in texts(files["throughput.svg"])]
         self.assertIn("1.50x  (goal 1.5x)", labels)
         self.assertEqual(len(re.findall("<rect[^>]*height=\"14.0\"", files["throughput.svg"])), 10)
         ChartsTest().assert_readable(files["latency.svg"])
+
+
+class RegionTest(unittest.TestCase):
+    """BENCHMARKS.md's generated text, rendered from the made-up run."""
+
+    def test_every_section_in_order(self):
+        text = benchmarks_md.region(*fake_run())
+        headings = [line for line in text.splitlines() if line.startswith("#")]
+        self.assertEqual(headings, [
+            "## How to read this", "## Machine", "## Targets",
+            "## 1. GET /api/healthz: the HTTP stack's ceiling",
+            "## 2. GET /api/chirps/{id} (random ids over 100,000 chirps): hot, revalidated, cold, vs pgbench",
+            "## 3. GET /api/chirps: the whole list, as the table grows",
+            "### The newest 100: `GET /api/chirps?sort=desc&limit=100` over 100,000 chirps",
+            "## 4. GET /api/chirps?author_id=<random>&sort=desc (100,000 chirps by 1,000 authors)",
+            "## 5. POST /api/chirps vs pgbench insert",
+            "## 6. POST /api/login vs the Argon2id ceiling, and reads during the storm",
+            "## 7. Idle RSS and start-up", "## 8. Metrics on vs off",
+        ])
+        self.assertTrue(text.startswith("Generated by `just bench` on 2026-01-02 03:04 UTC, from commit abc1234."))
+        self.assertIn("| server build | `target/release/chirpy` (`cargo build --release`) |", text)
+        self.assertNotIn("nan", text)
+
+    def test_one_verdict_per_target(self):
+        data, *rest = fake_run()
+        text = benchmarks_md.region(data, *rest)
+        verdicts = [line for line in text.splitlines() if line.endswith(("| PASS |", "| **MISS** |"))]
+        self.assertEqual(len(verdicts), len(report_targets.targets(data)))
+        self.assertIn("| GET one chirp, cold (`CHIRP_CACHE_MIB=0`) vs pgbench | 9,000 vs 20,000 /s | 0.45x "
+                      "| >= 0.5x | **MISS** |", verdicts)
+
+    def test_the_charts_are_linked_where_they_are_written(self):
+        text = benchmarks_md.region(*fake_run())
+        links = re.findall(r"!\[[^]]*\]\(([^)]+)\)", text)
+        self.assertEqual(links, [f"docs/bench/{name}" for name in report_charts.CHARTS])
+        for link in links:
+            self.assertTrue((ROOT / link).is_file(), link)
+
+    def test_problems_close_the_report(self):
+        data, *rest = fake_run()
+        data["log_errors"] = ["ERROR something broke"]
+        text = benchmarks_md.region(data, *rest)
+        self.assertTrue(text.endswith("## Problems in this run\n\n- server log: ERROR something broke\n"), text[-200:])
 
 
 if __name__ == "__main__":

@@ -1,13 +1,16 @@
 import unittest
 
 from chirpy_harness.errors import HarnessError
-from chirpy_harness.prometheus_test import OPS, readme_queries, scrape_config
+from chirpy_harness.prometheus_test import OPS, QUERIES_DOC, doc_queries, scrape_config
 
 
-class ReadmeQueries(unittest.TestCase):
+class DocQueries(unittest.TestCase):
     def test_every_promql_block_and_nothing_else(self):
-        readme = "text\n```promql\nrate(a[5m])\n```\n```sh\nls\n```\n```promql\nsum(b)\n  / 2\n```\n"
-        self.assertEqual(readme_queries(readme), ["rate(a[5m])", "sum(b)\n  / 2"])
+        doc = "text\n```promql\nrate(a[5m])\n```\n```sh\nls\n```\n```promql\nsum(b)\n  / 2\n```\n"
+        self.assertEqual(doc_queries(doc), ["rate(a[5m])", "sum(b)\n  / 2"])
+
+    def test_the_operating_page_has_the_queries_prometheus_test_runs(self):
+        self.assertGreaterEqual(len(doc_queries(QUERIES_DOC.read_text())), 3)
 
 
 class TestConfig(unittest.TestCase):
