@@ -156,7 +156,9 @@ const MOST_PER_ANNOUNCEMENT: usize = 150;
 /// instances still read the change from the log within a second.
 #[derive(Clone)]
 pub struct Announcer {
-    queue: mpsc::UnboundedSender<Uuid>,
+    /// Chirps posted, or `None` for a change that other instances need only look for in
+    /// the log (a follow: live home feeds learn of it there).
+    queue: mpsc::UnboundedSender<Option<Uuid>>,
     store: Store,
 }
 
@@ -168,7 +170,7 @@ impl Announcer {
             let mut batch = Vec::with_capacity(MOST_PER_ANNOUNCEMENT);
             while waiting.recv_many(&mut batch, MOST_PER_ANNOUNCEMENT).await > 0 {
                 let announcement = Announcement {
-                    created: std::mem::take(&mut batch),
+                    created: batch.drain(..).flatten().collect(),
                     ..Announcement::default()
                 };
                 let payload = serde_json::to_string(&announcement).expect("ids always serialize");
@@ -181,7 +183,13 @@ impl Announcer {
     }
 
     pub fn posted(&self, id: Uuid) {
-        let _ = self.queue.send(id);
+        let _ = self.queue.send(Some(id));
+    }
+
+    /// Something other instances find in the log only (a follow begun or ended): they are
+    /// told to look now rather than at their next poll.
+    pub fn logged(&self) {
+        let _ = self.queue.send(None);
     }
 
     /// A deletion is announced at once, before its request is answered: a client that

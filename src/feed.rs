@@ -8,13 +8,13 @@
 //! ring behind is ended (its client reconnects with `Last-Event-ID` and loses nothing), and
 //! at most `max_streams` are open at once.
 
-use std::{sync::Arc, time::Duration};
+use std::{collections::HashSet, sync::Arc, time::Duration};
 
 use futures_util::{Stream, StreamExt, stream::BoxStream};
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, broadcast, watch};
 use uuid::Uuid;
 
-use crate::store::{Event, Position, Store};
+use crate::store::{Batch, Change, Event, Position, Store};
 
 /// Events a stream may fall behind before it is ended.
 const RING: usize = 1024;
@@ -55,6 +55,8 @@ pub enum Refused {
     Full,
     /// The server is shutting down.
     Closing,
+    /// What the stream needs to start could not be read (the database is unreachable).
+    Unavailable,
 }
 
 impl Feed {
@@ -115,25 +117,24 @@ impl Feed {
             loop {
                 let _ = tokio::time::timeout(POLL_EVERY, feed.wake.notified()).await;
                 loop {
-                    let events = match feed.store.events_after(position, BATCH).await {
-                        Ok(events) => events,
+                    let Batch { events, last, full } = match feed.store.events_after(position, BATCH).await {
+                        Ok(batch) => batch,
                         Err(err) => {
                             tracing::warn!(error = %err, "the live feed could not read the event log");
                             break;
                         }
                     };
-                    let Some(last) = events.last() else { break };
-                    position = last.position;
+                    let Some(last) = last else { break };
+                    position = last;
                     // A short batch is all there was: asking again would cost a query (and
                     // sqlx's ping) per wake-up for nothing. Anything committed meanwhile is
                     // announced, and that wakes this loop again.
-                    let more = events.len() as i64 == BATCH;
                     for event in events {
                         seen(&event);
                         let _ = feed.live.send(Arc::new(feed.rendered(event)));
                     }
                     feed.tail.send_replace(Some(position));
-                    if !more {
+                    if !full {
                         break;
                     }
                 }
@@ -149,8 +150,8 @@ impl Feed {
         }
     }
 
-    /// A stream of the events after `after` (or from now), by `author` if given. It holds
-    /// one of the `max_streams` places while it lives.
+    /// A stream of the events after `after` (or from now) that `audience` sees. It holds
+    /// one of the `max_streams` places while it lives, and ends at `until` if given.
     ///
     /// "Now" is fixed before this returns, so before the client sees the response: a
     /// chirp it posts once the stream has answered is always on it. (Fixed when the body
@@ -158,7 +159,8 @@ impl Feed {
     pub async fn subscribe(
         self: &Arc<Self>,
         after: Option<Position>,
-        author: Option<Uuid>,
+        audience: Audience,
+        until: Option<tokio::time::Instant>,
     ) -> Result<BoxStream<'static, Arc<FeedEvent>>, Refused> {
         if *self.closing.borrow() {
             return Err(Refused::Closing);
@@ -170,18 +172,32 @@ impl Feed {
         // Subscribed before the log is read, so nothing falls between the two.
         let live = self.live.subscribe();
         let mut tail = self.tail.subscribe();
-        let subscription = Subscription {
-            feed: self.clone(),
-            live,
-            sent: Position::START,
-            author,
-            _permit: permit,
-        };
         // Without a position to resume from, the stream starts where the log ends now (not
         // where this instance's reader of it has got to, which may be behind).
         let start = match after {
             Some(after) => Some(after),
             None => self.store.latest_event_position().await.ok(),
+        };
+        // A home feed needs a start to know whom its reader followed there: without one (the
+        // log unreadable), it cannot open.
+        let filter = match audience {
+            Audience::Chirps { author } => Filter::Chirps { author },
+            Audience::Home { reader } => {
+                let start = start.ok_or(Refused::Unavailable)?;
+                let following = self
+                    .store
+                    .following_at(reader, start)
+                    .await
+                    .map_err(|_| Refused::Unavailable)?;
+                Filter::Home { reader, following }
+            }
+        };
+        let subscription = Subscription {
+            feed: self.clone(),
+            live,
+            sent: Position::START,
+            filter,
+            _permit: permit,
         };
         let stream = futures_util::stream::once(async move {
             let start = match start {
@@ -201,10 +217,70 @@ impl Feed {
         })
         .flatten();
         let mut closing = self.closing.subscribe();
-        let closed = async move {
-            let _ = closing.wait_for(|closing| *closing).await;
+        let ended = async move {
+            let closed = closing.wait_for(|closing| *closing);
+            match until {
+                Some(until) => {
+                    tokio::select! {
+                        _ = closed => {}
+                        () = tokio::time::sleep_until(until) => {}
+                    }
+                }
+                None => {
+                    let _ = closed.await;
+                }
+            }
         };
-        Ok(stream.take_until(closed).boxed())
+        Ok(stream.take_until(ended).boxed())
+    }
+}
+
+/// Whose events a stream carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience {
+    /// Every chirp posted and deleted, or one author's (`GET /api/chirps/stream`).
+    Chirps { author: Option<Uuid> },
+    /// A reader's home: their own chirps and those of whom they follow, and their follows
+    /// and unfollows (`GET /api/timelines/home/stream`).
+    Home { reader: Uuid },
+}
+
+/// What a stream lets through, kept up to date as its events go by.
+enum Filter {
+    Chirps {
+        author: Option<Uuid>,
+    },
+    /// Whom the reader follows as of the last event the stream has passed: their follow
+    /// events change it in the log's own order, so each chirp is judged by the follows of
+    /// its moment.
+    Home {
+        reader: Uuid,
+        following: HashSet<Uuid>,
+    },
+}
+
+impl Filter {
+    /// Whether `event` is sent; a home feed's own follow events also update whom it follows.
+    fn passes(&mut self, event: &Event) -> bool {
+        match self {
+            Self::Chirps { author } => {
+                event.chirp_id().is_some() && author.is_none_or(|author| author == event.user_id)
+            }
+            Self::Home { reader, following } => match event.change {
+                Change::Posted(_) | Change::Deleted { .. } => {
+                    event.user_id == *reader || following.contains(&event.user_id)
+                }
+                Change::Followed { followee } if event.user_id == *reader => {
+                    following.insert(followee);
+                    true
+                }
+                Change::Unfollowed { followee } if event.user_id == *reader => {
+                    following.remove(&followee);
+                    true
+                }
+                Change::Followed { .. } | Change::Unfollowed { .. } => false,
+            },
+        }
     }
 }
 
@@ -213,15 +289,11 @@ struct Subscription {
     live: broadcast::Receiver<Arc<FeedEvent>>,
     /// The last position sent (or the one to start after).
     sent: Position,
-    author: Option<Uuid>,
+    filter: Filter,
     _permit: OwnedSemaphorePermit,
 }
 
 impl Subscription {
-    fn wanted(&self, event: &Event) -> bool {
-        self.author.is_none_or(|author| author == event.user_id)
-    }
-
     fn into_stream(self) -> impl Stream<Item = Arc<FeedEvent>> + Send + 'static {
         futures_util::stream::unfold((self, Vec::new()), |(mut sub, mut backlog)| async move {
             loop {
@@ -231,22 +303,24 @@ impl Subscription {
                 // Catching up from the log, while it is ahead of the live tail.
                 let tail = sub.feed.tail.borrow().unwrap_or_default();
                 if sub.sent < tail {
-                    let events = sub.feed.store.events_after(sub.sent, BATCH).await.ok()?;
-                    if let Some(last) = events.last() {
-                        sub.sent = last.position;
-                        backlog = events
-                            .into_iter()
-                            .filter(|event| sub.wanted(event))
-                            .map(|event| Arc::new(sub.feed.rendered(event)))
-                            .rev()
-                            .collect();
+                    let batch = sub.feed.store.events_after(sub.sent, BATCH).await.ok()?;
+                    if let Some(last) = batch.last {
+                        sub.sent = last;
+                        let mut kept = Vec::new();
+                        for event in batch.events {
+                            if sub.filter.passes(&event) {
+                                kept.push(Arc::new(sub.feed.rendered(event)));
+                            }
+                        }
+                        kept.reverse();
+                        backlog = kept;
                         continue;
                     }
                 }
                 match sub.live.recv().await {
                     Ok(event) if event.position > sub.sent => {
                         sub.sent = event.position;
-                        if sub.wanted(&event.event) {
+                        if sub.filter.passes(&event.event) {
                             return Some((event, (sub, backlog)));
                         }
                     }

@@ -34,7 +34,7 @@ use config::{Config, Platform};
 use devpg::Cluster;
 use sqlx::postgres::PgConnectOptions;
 use state::AppState;
-use store::{Databases, EventKind, Store};
+use store::{Change, Databases, Store};
 
 /// Where `cargo run` keeps its database when no `DATABASE_URL` is set.
 pub const DEV_DATA_DIR: &str = ".data/postgres";
@@ -129,12 +129,13 @@ pub async fn start(config: &Config, databases: &Databases) -> Result<Instance, B
     changes::spawn(store, subscribers);
     // The log is the backstop for announcements that never arrived (a sender that died).
     let (cache, deletions) = (state.cache.clone(), state.store.clone());
-    state.feed.spawn_tail(move |event| {
-        let deleted = event.kind == EventKind::Deleted;
-        cache.logged(event.chirp_id, deleted);
-        if deleted {
-            deletions.chirp_deleted(event.chirp_id);
+    state.feed.spawn_tail(move |event| match event.change {
+        Change::Posted(ref chirp) => cache.logged(chirp.id, false),
+        Change::Deleted { chirp_id } => {
+            cache.logged(chirp_id, true);
+            deletions.chirp_deleted(chirp_id);
         }
+        Change::Followed { .. } | Change::Unfollowed { .. } => {}
     });
     background::spawn_housekeeping(&state);
     let server = startup::Server::bind(format!("{}:{}", config.host, config.port), state.clone(), config).await?;

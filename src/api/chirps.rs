@@ -338,7 +338,7 @@ operations! {
                         // The whole feed is longer than a page: it streams (below), and is not kept.
                         return Ok(stream_all(&state, None, order, page));
                     }
-                    let page = render_page(page.chirps, page.next.map(link));
+                    let page = render_page(page.items, page.next.map(link));
                     state.cache.remember_page(miss, key, page.clone());
                     page
                 }
@@ -350,7 +350,7 @@ operations! {
                     if limit.0.is_none() && page.next.is_some() {
                         return Ok(stream_all(&state, author, order, page));
                     }
-                    render_page(page.chirps, page.next.map(link))
+                    render_page(page.items, page.next.map(link))
                 }
             };
             let link = page.link.clone();
@@ -414,7 +414,7 @@ operations! {
 }
 
 /// A page's JSON and tag, with its `Link` to the next page.
-fn render_page(chirps: Vec<store::Chirp>, link: Option<String>) -> Arc<Representation> {
+pub(super) fn render_page(chirps: Vec<store::Chirp>, link: Option<String>) -> Arc<Representation> {
     let chirps: Vec<Chirp> = chirps.into_iter().map(Chirp::from).collect();
     let json = serde_json::to_vec(&chirps).expect("chirps always serialize");
     Arc::new(Representation::new(json).with_link(link))
@@ -422,8 +422,8 @@ fn render_page(chirps: Vec<store::Chirp>, link: Option<String>) -> Arc<Represent
 
 /// The whole feed, longer than a page: the first page (read before the status is sent, so
 /// an outage is a 503), then the rest, streamed one bounded page at a time, without a tag.
-fn stream_all(state: &AppState, author: Option<Uuid>, order: Order, first: store::Page) -> ChirpList {
-    let chirps = first.chirps.into_iter().map(Chirp::from).map(Ok);
+fn stream_all(state: &AppState, author: Option<Uuid>, order: Order, first: store::Page<store::Chirp>) -> ChirpList {
+    let chirps = first.items.into_iter().map(Chirp::from).map(Ok);
     let rest = first.next.map(|next| {
         state
             .store

@@ -32,11 +32,15 @@ macro_rules! operations {
 mod admin;
 mod chirps;
 mod conditional;
+mod follows;
 mod json;
+mod paging;
+mod profiles;
 mod schemes;
 mod sessions;
 mod stream;
 mod text;
+mod timelines;
 mod timestamp;
 mod users;
 mod webhooks;
@@ -45,9 +49,9 @@ use poem_openapi::{OpenApiService, Tags};
 
 pub use conditional::client_has;
 pub use json::{JsonArray, JsonObject};
-pub use schemes::{AccessToken, PolkaKey, REFUSED_ACCESS_TOKEN, RefreshBearer};
+pub use schemes::{AccessToken, PolkaKey, REFUSED_ACCESS_TOKEN, RefreshBearer, Viewer};
 pub use stream::render as render_event;
-pub use text::{ChirpText, EmailText, PasswordText, Text};
+pub use text::{BioText, ChirpText, DisplayNameText, EmailText, HandleText, PasswordText, Text};
 pub use timestamp::Timestamp;
 
 #[derive(Tags)]
@@ -55,6 +59,12 @@ pub use timestamp::Timestamp;
 enum ApiTags {
     /// Sign up and account settings.
     Users,
+    /// What anyone may see of a user.
+    Profiles,
+    /// Who follows whom.
+    Follows,
+    /// The home timeline: your chirps and those of whom you follow.
+    Timelines,
     /// Logging in, and the access and refresh tokens that follow.
     Auth,
     /// Posting, reading and deleting chirps.
@@ -67,6 +77,9 @@ enum ApiTags {
 
 pub type Apis = (
     users::UsersApi,
+    profiles::ProfilesApi,
+    follows::FollowsApi,
+    timelines::TimelinesApi,
     sessions::SessionsApi,
     chirps::ChirpsApi,
     stream::StreamApi,
@@ -78,6 +91,9 @@ pub type Apis = (
 pub fn service() -> OpenApiService<Apis, ()> {
     let apis = (
         users::UsersApi,
+        profiles::ProfilesApi,
+        follows::FollowsApi,
+        timelines::TimelinesApi,
         sessions::SessionsApi,
         chirps::ChirpsApi,
         stream::StreamApi,

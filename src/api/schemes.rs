@@ -31,6 +31,29 @@ pub const REFUSED_ACCESS_TOKEN: ApiError = ApiError::Unauthorized(INVALID_ACCESS
 )]
 pub struct AccessToken(pub Uuid);
 
+/// The caller, if they send an access token: for reads that anyone may make but that say
+/// more to a known caller. A token that is sent but refused is a 401, as anywhere else
+/// (see [`Viewer::id`]), not an anonymous read.
+#[derive(SecurityScheme)]
+pub enum Viewer {
+    Known(AccessToken),
+    #[oai(fallback)]
+    Anonymous,
+}
+
+impl Viewer {
+    /// Who the caller is: `None` when they sent no `Authorization` at all.
+    pub fn id(&self, request: &Request) -> Result<Option<Uuid>, ApiError> {
+        match self {
+            Self::Known(AccessToken(id)) => Ok(Some(*id)),
+            Self::Anonymous if request.headers().contains_key(poem::http::header::AUTHORIZATION) => {
+                Err(REFUSED_ACCESS_TOKEN)
+            }
+            Self::Anonymous => Ok(None),
+        }
+    }
+}
+
 /// The refresh token from `POST /api/login` (64 hex characters, valid for 60 days until
 /// revoked), sent as `Authorization: Bearer <token>`. Only `/api/refresh` and
 /// `/api/revoke` accept it.

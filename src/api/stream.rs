@@ -1,7 +1,7 @@
 //! `GET /api/chirps/stream`: the live feed as Server-Sent Events (the machinery is in
 //! `feed`).
 
-use std::{borrow::Cow, sync::Arc};
+use std::{borrow::Cow, marker::PhantomData, sync::Arc};
 
 use futures_util::{StreamExt, stream::BoxStream};
 use poem::web::{Data, sse::Event as SseEvent};
@@ -17,45 +17,66 @@ use uuid::Uuid;
 use super::{ApiTags, chirps::Chirp};
 use crate::{
     error::{ApiError, api_errors},
-    feed::{FeedEvent, Refused},
+    feed::{Audience, FeedEvent, Refused},
     state::AppState,
-    store::{Event, EventKind, Position},
+    store::{Change, Event, Position},
 };
 
 /// `chirp.deleted`'s data.
 #[derive(Object, serde::Serialize)]
-struct DeletedChirp {
+pub(super) struct DeletedChirp {
     /// The chirp that was deleted.
     id: Uuid,
+}
+
+/// `follow.created` and `follow.deleted`'s data (home feeds only: the reader's own).
+#[derive(Object, serde::Serialize)]
+pub(super) struct FollowEdge {
+    /// The reader.
+    follower_id: Uuid,
+    /// Whom they started or stopped following.
+    followee_id: Uuid,
 }
 
 /// An event's data: the chirp posted, or the id of the chirp deleted.
 #[derive(Union)]
 #[oai(one_of)]
 #[allow(dead_code)] // Only its schema is used: the data is written by `render`.
-enum ChirpEventData {
+pub(super) enum ChirpEventData {
     Created(Chirp),
     Deleted(DeletedChirp),
 }
 
-/// One event of the stream, rendered once for every reader (see `feed`).
-pub struct StreamItem(Arc<FeedEvent>);
+/// A home feed event's data: a chirp posted, the id of one deleted, or a follow of the
+/// reader's begun or ended.
+#[derive(Union)]
+#[oai(one_of)]
+#[allow(dead_code)] // Only its schema is used: the data is written by `render`.
+pub(super) enum HomeEventData {
+    Created(Chirp),
+    Deleted(DeletedChirp),
+    Follow(FollowEdge),
+}
 
-impl Type for StreamItem {
+/// One event of a stream whose data the spec describes as `D`, rendered once for every
+/// reader (see `feed`).
+pub struct StreamItem<D>(Arc<FeedEvent>, PhantomData<fn() -> D>);
+
+impl<D: Type> Type for StreamItem<D> {
     const IS_REQUIRED: bool = true;
     type RawValueType = Self;
     type RawElementValueType = Self;
 
     fn name() -> Cow<'static, str> {
-        ChirpEventData::name()
+        D::name()
     }
 
     fn schema_ref() -> MetaSchemaRef {
-        ChirpEventData::schema_ref()
+        D::schema_ref()
     }
 
     fn register(registry: &mut Registry) {
-        ChirpEventData::register(registry);
+        D::register(registry);
     }
 
     fn as_raw_value(&self) -> Option<&Self> {
@@ -67,25 +88,69 @@ impl Type for StreamItem {
     }
 }
 
-impl ToJSON for StreamItem {
+impl<D: Type> ToJSON for StreamItem<D> {
     fn to_json(&self) -> Option<serde_json::Value> {
         serde_json::from_str(&self.0.json).ok()
     }
 }
 
-/// The JSON a reader gets for an event: the chirp as posted, or its id.
+/// The JSON a reader gets for an event: the chirp as posted, its id, or the follow.
 pub fn render(event: &Event) -> String {
-    match event.kind {
-        EventKind::Created => serde_json::to_string(&Chirp {
-            id: event.chirp_id,
-            created_at: event.chirp_created_at.into(),
-            updated_at: event.chirp_updated_at.into(),
-            body: event.body.clone(),
-            user_id: event.user_id,
+    match &event.change {
+        Change::Posted(chirp) => serde_json::to_string(&Chirp::from(chirp.clone())),
+        Change::Deleted { chirp_id } => serde_json::to_string(&DeletedChirp { id: *chirp_id }),
+        Change::Followed { followee } | Change::Unfollowed { followee } => serde_json::to_string(&FollowEdge {
+            follower_id: event.user_id,
+            followee_id: *followee,
         }),
-        EventKind::Deleted => serde_json::to_string(&DeletedChirp { id: event.chirp_id }),
     }
     .expect("events always serialize")
+}
+
+/// The SSE `event:` name of an event.
+pub(super) fn event_name(change: &Change) -> &'static str {
+    match change {
+        Change::Posted(_) => "chirp.created",
+        Change::Deleted { .. } => "chirp.deleted",
+        Change::Followed { .. } => "follow.created",
+        Change::Unfollowed { .. } => "follow.deleted",
+    }
+}
+
+/// The events as SSE, one `id:` each, with heartbeats.
+pub(super) fn sse<D: Type>(
+    events: BoxStream<'static, Arc<FeedEvent>>,
+    heartbeat: std::time::Duration,
+) -> EventStream<BoxStream<'static, StreamItem<D>>> {
+    EventStream::new(events.map(|event| StreamItem(event, PhantomData)).boxed())
+        .keep_alive(heartbeat)
+        .to_event(|StreamItem(event, _)| {
+            SseEvent::message(event.json.clone())
+                .event_type(event_name(&event.event.change))
+                .id(event.position.encode())
+        })
+}
+
+/// The position after which a stream resumes, from `Last-Event-ID`. Browsers send an empty
+/// one to say "none".
+pub(super) fn resume_after(last_event_id: Option<&str>) -> Result<Option<Position>, ApiError> {
+    // (`str::is_empty` by name: poem-openapi's `Type::is_empty`, in scope here, would answer
+    // for `&&str` first, always `false`.)
+    match last_event_id.map(str::trim).filter(|id| !str::is_empty(id)) {
+        None => Ok(None),
+        Some(id) => Position::parse(id)
+            .map(Some)
+            .ok_or(ApiError::BadRequest("Invalid Last-Event-ID".into())),
+    }
+}
+
+/// Why a stream could not open, as the client hears it.
+pub(super) fn refused(refused: Refused) -> ApiError {
+    ApiError::Unavailable(match refused {
+        Refused::Full => "the most streams this server keeps open are open".into(),
+        Refused::Closing => "the server is shutting down".into(),
+        Refused::Unavailable => "the stream cannot start: the database is unreachable".into(),
+    })
 }
 
 #[derive(ApiResponse)]
@@ -95,7 +160,7 @@ enum ChirpStream {
     /// `Last-Event-ID` to get every event since, none twice. A comment line comes every
     /// few seconds when nothing else does, so proxies keep the connection open.
     #[oai(status = 200)]
-    Events(EventStream<BoxStream<'static, StreamItem>>),
+    Events(EventStream<BoxStream<'static, StreamItem<ChirpEventData>>>),
 }
 
 api_errors! {
@@ -126,35 +191,10 @@ operations! {
             #[oai(name = "Last-Event-ID", validator(pattern = "^([0-9]+-[0-9]+)?$"))]
             last_event_id: Header<Option<String>>,
         ) -> Result<ChirpStream, StreamError> {
-            // Browsers send an empty one to say "none". (`str::is_empty` by name: poem-openapi's
-            // `Type::is_empty`, in scope here, would answer for `&&str` first, always `false`.)
-            let after = match last_event_id
-                .0
-                .as_deref()
-                .map(str::trim)
-                .filter(|id| !str::is_empty(id))
-            {
-                None => None,
-                Some(id) => Some(Position::parse(id).ok_or(ApiError::BadRequest("Invalid Last-Event-ID".into()))?),
-            };
-            let events = state.feed.subscribe(after, author_id.0).await.map_err(|refused| {
-                ApiError::Unavailable(match refused {
-                    Refused::Full => "the most streams this server keeps open are open".into(),
-                    Refused::Closing => "the server is shutting down".into(),
-                })
-            })?;
-            let events = EventStream::new(events.map(StreamItem).boxed())
-                .keep_alive(state.feed.heartbeat())
-                .to_event(|StreamItem(event)| {
-                    let kind = match event.event.kind {
-                        EventKind::Created => "chirp.created",
-                        EventKind::Deleted => "chirp.deleted",
-                    };
-                    SseEvent::message(event.json.clone())
-                        .event_type(kind)
-                        .id(event.position.encode())
-                });
-            Ok(ChirpStream::Events(events))
+            let after = resume_after(last_event_id.0.as_deref())?;
+            let audience = Audience::Chirps { author: author_id.0 };
+            let events = state.feed.subscribe(after, audience, None).await.map_err(refused)?;
+            Ok(ChirpStream::Events(sse(events, state.feed.heartbeat())))
         }
     }
 }

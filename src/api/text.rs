@@ -6,7 +6,7 @@ use poem_openapi::{
 };
 use serde_json::Value;
 
-use crate::domain::{CHIRP_MAX_CHARS, ChirpBody, Email};
+use crate::domain::{Bio, CHIRP_MAX_CHARS, ChirpBody, DisplayName, Email, Handle};
 
 /// A string field of a request body, with the rules `R` published in the spec.
 ///
@@ -68,6 +68,42 @@ impl TextRules for ChirpText {
         schema.min_length = Some(1);
         schema.max_length = Some(CHIRP_MAX_CHARS);
         schema.pattern = Some(ChirpBody::PATTERN.to_owned());
+    }
+}
+
+/// What [`Handle::parse`] accepts: 3 to 30 ASCII letters, digits or underscores (and not
+/// a reserved name, which the pattern cannot say; the operations' descriptions list them).
+pub struct HandleText;
+
+impl TextRules for HandleText {
+    const NAME: &'static str = "string_handle";
+    fn publish(schema: &mut MetaSchema) {
+        schema.min_length = Some(Handle::MIN_CHARS);
+        schema.max_length = Some(Handle::MAX_CHARS);
+        schema.pattern = Some(Handle::PATTERN.to_owned());
+    }
+}
+
+/// What [`DisplayName::parse`] accepts: at most 50 characters, no control characters.
+pub struct DisplayNameText;
+
+impl TextRules for DisplayNameText {
+    const NAME: &'static str = "string_display_name";
+    fn publish(schema: &mut MetaSchema) {
+        schema.max_length = Some(DisplayName::MAX_CHARS);
+        schema.pattern = Some(r"^[^\x00-\x1f\x7f-\x9f]*$".to_owned());
+    }
+}
+
+/// What [`Bio::parse`] accepts: at most 160 characters, no control characters but line
+/// breaks and tabs.
+pub struct BioText;
+
+impl TextRules for BioText {
+    const NAME: &'static str = "string_bio";
+    fn publish(schema: &mut MetaSchema) {
+        schema.max_length = Some(Bio::MAX_CHARS);
+        schema.pattern = Some(r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$".to_owned());
     }
 }
 

@@ -1,15 +1,23 @@
-//! `POST /api/users` (sign up) and `PUT /api/users` (change email and password).
+//! `POST /api/users` (sign up), `GET /api/users/me`, `PUT /api/users` (change email and
+//! password) and `PATCH /api/users/me` (change the profile).
 
 use poem::web::Data;
-use poem_openapi::{ApiResponse, Object, payload::Json, types::Example};
+use poem_openapi::{
+    ApiResponse, Object,
+    payload::Json,
+    types::{Example, MaybeUndefined},
+};
 use uuid::Uuid;
 
-use super::{AccessToken, ApiTags, EmailText, PasswordText, REFUSED_ACCESS_TOKEN, Text, Timestamp};
+use super::{
+    AccessToken, ApiTags, BioText, DisplayNameText, EmailText, HandleText, PasswordText, REFUSED_ACCESS_TOKEN, Text,
+    Timestamp,
+};
 use crate::{
-    domain::{Email, Password},
+    domain::{Bio, DisplayName, Email, Handle, Password},
     error::{ApiError, api_errors},
     state::AppState,
-    store::{self, CredentialsUpdate},
+    store::{self, CredentialsUpdate, ProfileChanges, ProfileUpdate, SignUp},
 };
 
 /// A user as every client sees it: never a password or a hash.
@@ -23,6 +31,12 @@ pub struct User {
     pub email: String,
     /// Whether Polka reported that this user paid for Chirpy Red.
     pub is_chirpy_red: bool,
+    /// The public name (`@walt`), as typed; null until the user sets one.
+    pub handle: Option<String>,
+    /// The name shown beside the handle; may be empty.
+    pub display_name: String,
+    /// May be empty.
+    pub bio: String,
 }
 
 impl From<store::User> for User {
@@ -33,6 +47,59 @@ impl From<store::User> for User {
             updated_at: user.updated_at.into(),
             email: user.email,
             is_chirpy_red: user.is_chirpy_red,
+            handle: user.handle,
+            display_name: user.display_name,
+            bio: user.bio,
+        }
+    }
+}
+
+/// Who is signing up. (No `Debug`: it holds a plaintext password.)
+#[derive(Object)]
+#[oai(example)]
+pub struct NewUser {
+    /// An email address, unique regardless of letter case and Unicode composition (`é` as
+    /// one character or two). Invisible characters (zero-width spaces, bidi controls, soft
+    /// hyphens) are refused.
+    pub email: Text<EmailText>,
+    /// Any non-empty password.
+    pub password: Text<PasswordText>,
+    /// A handle to take now (it can be set later too): 3 to 30 letters, digits or
+    /// underscores, unique regardless of letter case, and not a reserved name.
+    pub handle: Option<Text<HandleText>>,
+}
+
+impl Example for NewUser {
+    fn example() -> Self {
+        Self {
+            email: Text::example("walt@example.com"),
+            password: Text::example("say my name"),
+            handle: Some(Text::example("heisenberg")),
+        }
+    }
+}
+
+/// The profile fields to change; those left out stay as they are.
+#[derive(Object)]
+#[oai(example)]
+struct ProfileEdit {
+    /// 3 to 30 letters, digits or underscores, unique regardless of letter case, kept as
+    /// typed; not one of the reserved names (`me`, `admin`, `api`, `app`, `docs`, ...: the
+    /// operation's description lists them). `null` removes the handle.
+    handle: MaybeUndefined<Text<HandleText>>,
+    /// At most 50 characters, on one line; cleaned as chirps are (profanity masked; only
+    /// whitespace or invisible characters: empty).
+    display_name: Option<Text<DisplayNameText>>,
+    /// At most 160 characters; line breaks allowed; cleaned as chirps are.
+    bio: Option<Text<BioText>>,
+}
+
+impl Example for ProfileEdit {
+    fn example() -> Self {
+        Self {
+            handle: MaybeUndefined::Value(Text::example("heisenberg")),
+            display_name: Some(Text::example("Walter White")),
+            bio: Some(Text::example("Chemistry teacher.")),
         }
     }
 }
@@ -59,6 +126,7 @@ impl Example for Credentials {
 }
 
 const EMAIL_TAKEN: ApiError = ApiError::Conflict("Email is already taken");
+const HANDLE_TAKEN: ApiError = ApiError::Conflict("Handle is already taken");
 
 pub struct UsersApi;
 
@@ -78,9 +146,31 @@ enum UpdatedUser {
 
 api_errors! {
     enum CreateUserError {
-        /// Invalid email, empty password, or a malformed body.
+        /// Invalid email, empty password, a malformed or reserved handle, or a malformed body.
         BadRequest = 400,
-        /// The email is already taken, in any letter case or composition.
+        /// The email is already taken, in any letter case or composition, or the handle is,
+        /// in any letter case.
+        Conflict = 409,
+        /// The body is larger than the server accepts.
+        PayloadTooLarge = 413,
+    }
+}
+
+#[derive(ApiResponse)]
+enum UpdatedProfile {
+    /// The user with the new profile.
+    #[oai(status = 200)]
+    Ok(Json<User>),
+}
+
+api_errors! {
+    enum UpdateProfileError {
+        /// A malformed or reserved handle, a display name or bio too long or with control
+        /// characters, or a malformed body.
+        BadRequest = 400,
+        /// Missing, invalid or expired access token.
+        Unauthorized = 401,
+        /// The handle is taken by another user, in any letter case.
         Conflict = 409,
         /// The body is larger than the server accepts.
         PayloadTooLarge = 413,
@@ -119,14 +209,20 @@ operations! {
     impl UsersApi {
         /// Sign up
         ///
-        /// Creates a user with an email (unique regardless of letter case and Unicode composition)
-        /// and a password.
+        /// Creates a user with an email (unique regardless of letter case and Unicode composition),
+        /// a password and, optionally, a handle (see `PATCH /api/users/me` for its rules).
         #[oai(path = "/api/users", method = "post", operation_id = "createUser")]
-        async fn create(&self, state: Data<&AppState>, body: Json<Credentials>) -> Result<CreatedUser, CreateUserError> {
-            let email = Email::parse(&body.email.0)?;
-            let password = Password::parse(body.0.password.0)?;
+        async fn create(&self, state: Data<&AppState>, body: Json<NewUser>) -> Result<CreatedUser, CreateUserError> {
+            let NewUser { email, password, handle } = body.0;
+            let email = Email::parse(&email.0)?;
+            let handle = handle.map(|handle| Handle::parse(&handle.0)).transpose()?;
+            let password = Password::parse(password.0)?;
             let hash = state.passwords.hash(password).await.map_err(ApiError::Internal)?;
-            let user = state.store.create_user(&email, &hash).await?.ok_or(EMAIL_TAKEN)?;
+            let user = match state.store.create_user(&email, &hash, handle.as_ref()).await? {
+                SignUp::Created(user) => user,
+                SignUp::EmailTaken => return Err(EMAIL_TAKEN.into()),
+                SignUp::HandleTaken => return Err(HANDLE_TAKEN.into()),
+            };
             tracing::info!(user_id = %user.id, "user created");
             Ok(CreatedUser::Created(Json(user.into())))
         }
@@ -139,6 +235,39 @@ operations! {
             let user = state.store.user(auth.0).await?;
             let user = user.ok_or(REFUSED_ACCESS_TOKEN)?;
             Ok(Me::Ok(Json(user.into())))
+        }
+
+        /// Change the profile
+        ///
+        /// Changes any of the caller's handle, display name and bio; fields left out stay as they
+        /// are, and `updated_at` moves only if something changed. A handle is 3 to 30 ASCII letters,
+        /// digits or underscores, unique regardless of letter case and kept as typed; these are
+        /// reserved, in any letter case: `about`, `admin`, `administrator`, `api`, `app`, `assets`, `chirpy`,
+        /// `docs`, `everyone`, `healthz`, `help`, `home`, `login`, `logout`, `me`, `metrics`, `mod`,
+        /// `moderator`, `notifications`, `null`, `official`, `openapi`, `polka`, `root`, `search`,
+        /// `security`, `settings`, `signup`, `staff`, `static`, `support`, `system`, `undefined`, `www`.
+        #[oai(path = "/api/users/me", method = "patch", operation_id = "updateProfile")]
+        async fn update_profile(
+            &self,
+            state: Data<&AppState>,
+            auth: AccessToken,
+            body: Json<ProfileEdit>,
+        ) -> Result<UpdatedProfile, UpdateProfileError> {
+            let ProfileEdit { handle, display_name, bio } = body.0;
+            let changes = ProfileChanges {
+                handle: match handle {
+                    MaybeUndefined::Undefined => None,
+                    MaybeUndefined::Null => Some(None),
+                    MaybeUndefined::Value(handle) => Some(Some(Handle::parse(&handle.0)?)),
+                },
+                display_name: display_name.map(|name| DisplayName::parse(&name.0)).transpose()?,
+                bio: bio.map(|bio| Bio::parse(&bio.0)).transpose()?,
+            };
+            match state.store.update_profile(auth.0, &changes).await? {
+                ProfileUpdate::Updated(user) => Ok(UpdatedProfile::Ok(Json(user.into()))),
+                ProfileUpdate::HandleTaken => Err(HANDLE_TAKEN.into()),
+                ProfileUpdate::NoSuchUser => Err(REFUSED_ACCESS_TOKEN.into()),
+            }
         }
 
         /// Change email and password

@@ -69,6 +69,11 @@ impl AccessTokens {
 
     /// The user a valid token names.
     pub fn verify(&self, token: &str) -> Result<Uuid, TokenError> {
+        self.verify_until(token).map(|(user, _)| user)
+    }
+
+    /// The user a valid token names, and when it expires.
+    pub fn verify_until(&self, token: &str) -> Result<(Uuid, chrono::DateTime<Utc>), TokenError> {
         let decoded =
             jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation).map_err(|err| {
                 match err.kind() {
@@ -88,7 +93,8 @@ impl AccessTokens {
         if user.hyphenated().to_string() != sub {
             return Err(TokenError::Invalid);
         }
-        Ok(user)
+        let expires = chrono::DateTime::from_timestamp(decoded.claims.exp, 0).ok_or(TokenError::Invalid)?;
+        Ok((user, expires))
     }
 }
 

@@ -56,7 +56,7 @@ impl ChirpBody {
 
 /// Walks the text as alternating runs of whitespace and words, copying whitespace
 /// verbatim and censoring each word.
-fn censor(text: &str) -> String {
+pub(super) fn censor(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while !rest.is_empty() {

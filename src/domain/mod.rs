@@ -2,14 +2,18 @@
 
 mod chirp_body;
 mod email;
+mod handle;
 mod idempotency_key;
 mod password;
+mod profile_text;
 mod unicode;
 
 pub use chirp_body::{CHIRP_MAX_CHARS, ChirpBody};
 pub use email::{Email, email_key};
+pub use handle::Handle;
 pub use idempotency_key::IdempotencyKey;
 pub use password::Password;
+pub use profile_text::{Bio, DisplayName};
 
 /// Why a client-supplied value was refused; the message is safe to show the client.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]

@@ -2,11 +2,15 @@
 //! The statements live in `store/sql/` so that `just bench` can run the very same SQL in
 //! pgbench.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use futures_util::{Stream, TryStreamExt, stream::BoxStream};
 use uuid::Uuid;
 
-use super::{Statements, Store, violates};
+use super::{
+    Statements, Store,
+    paging::{Cursor, Order, Page},
+    violates,
+};
 
 /// A chirp as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,80 +22,11 @@ pub struct Chirp {
     pub user_id: Uuid,
 }
 
-/// The feed's order, by `(created_at, id)`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
-pub enum Order {
-    #[default]
-    Asc,
-    Desc,
-}
-
-/// Where a page ends: the feed's sort key, `(created_at, id)`, of its last chirp. Clients
-/// see it only as 48 opaque hex characters.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Cursor {
-    created_at: DateTime<Utc>,
-    id: Uuid,
-}
-
-impl Cursor {
-    /// Before every chirp, in `order`: the ends of the timestamps PostgreSQL and chrono
-    /// share, and the smallest or largest id.
-    pub fn start(order: Order) -> Self {
-        match order {
-            Order::Asc => Self {
-                created_at: earliest_timestamp(),
-                id: Uuid::nil(),
-            },
-            Order::Desc => Self {
-                created_at: DateTime::<Utc>::MAX_UTC,
-                id: Uuid::max(),
-            },
-        }
+impl Chirp {
+    /// Where a page that ends with this chirp ends.
+    pub fn cursor(&self) -> Cursor {
+        Cursor::at(self.created_at, self.id)
     }
-
-    fn after(chirp: &Chirp) -> Self {
-        Self {
-            created_at: chirp.created_at,
-            id: chirp.id,
-        }
-    }
-
-    pub fn encode(&self) -> String {
-        format!("{:016x}{}", self.created_at.timestamp_micros(), self.id.simple())
-    }
-
-    /// Any 48 hex characters (the pattern the spec publishes) is a cursor; a time outside
-    /// what the database can compare is clamped to its ends rather than refused.
-    pub fn parse(text: &str) -> Option<Self> {
-        if text.len() != 48 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return None;
-        }
-        let micros = u64::from_str_radix(&text[..16], 16).ok()? as i64;
-        let created_at = DateTime::from_timestamp_micros(micros)
-            .unwrap_or(if micros < 0 {
-                DateTime::<Utc>::MIN_UTC
-            } else {
-                DateTime::<Utc>::MAX_UTC
-            })
-            .max(earliest_timestamp());
-        Some(Self {
-            created_at,
-            id: Uuid::try_parse(&text[16..]).ok()?,
-        })
-    }
-}
-
-/// PostgreSQL's earliest timestamp, 4714-11-24 BC.
-fn earliest_timestamp() -> DateTime<Utc> {
-    let day = NaiveDate::from_ymd_opt(-4713, 11, 24).and_then(|d| d.and_hms_opt(0, 0, 0));
-    day.expect("a valid date").and_utc()
-}
-
-pub struct Page {
-    pub chirps: Vec<Chirp>,
-    /// Where the next page starts, if there are more chirps.
-    pub next: Option<Cursor>,
 }
 
 /// What a delete found.
@@ -128,7 +63,7 @@ impl Store {
         order: Order,
         after: Cursor,
         limit: u32,
-    ) -> sqlx::Result<Page> {
+    ) -> sqlx::Result<Page<Chirp>> {
         if let Some(replica) = self.replica() {
             match page(replica, author, order, after, limit).await {
                 Ok(page) => return Ok(page),
@@ -140,7 +75,7 @@ impl Store {
 
     /// The feed's first page, from the primary (whatever the replica says): what the cache
     /// keeps, so it must not be stale.
-    pub async fn fresh_chirps_page(&self, order: Order, limit: u32) -> sqlx::Result<Page> {
+    pub async fn fresh_chirps_page(&self, order: Order, limit: u32) -> sqlx::Result<Page<Chirp>> {
         page(self.primary(), None, order, Cursor::start(order), limit).await
     }
 
@@ -162,7 +97,7 @@ impl Store {
                 };
                 let page = store.chirps_page(author, order, after, page).await?;
                 Ok(Some((
-                    futures_util::stream::iter(page.chirps.into_iter().map(Ok)),
+                    futures_util::stream::iter(page.items.into_iter().map(Ok)),
                     page.next,
                 )))
             }
@@ -177,7 +112,10 @@ impl Store {
             .await;
         match inserted {
             Err(err) if violates(&err, "chirps_user_id_fkey") => Ok(None),
-            other => other.map(Some),
+            other => {
+                self.wrote(author);
+                other.map(Some)
+            }
         }
     }
 
@@ -188,6 +126,7 @@ impl Store {
             .await?;
         if deleted.rows_affected() == 1 {
             self.chirp_deleted(id);
+            self.wrote(author);
             return Ok(ChirpDeletion::Deleted);
         }
         // Nothing deleted: say whether the chirp is someone else's or does not exist.
@@ -209,18 +148,11 @@ async fn page(
     order: Order,
     after: Cursor,
     limit: u32,
-) -> sqlx::Result<Page> {
-    let mut chirps: Vec<Chirp> = chirps_after(db, author, order, after, i64::from(limit) + 1)
+) -> sqlx::Result<Page<Chirp>> {
+    let chirps = chirps_after(db, author, order, after, i64::from(limit) + 1)
         .try_collect()
         .await?;
-    let next = (chirps.len() > limit as usize).then(|| {
-        chirps.truncate(limit as usize);
-        chirps.last().map(Cursor::after)
-    });
-    Ok(Page {
-        chirps,
-        next: next.flatten(),
-    })
+    Ok(Page::of(chirps, limit, Chirp::cursor))
 }
 
 /// The four list statements: fixed rather than built at run time, so each is checked at

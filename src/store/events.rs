@@ -1,5 +1,5 @@
-//! The log of chirps posted and deleted (`chirp_events`, written by a trigger in the same
-//! transaction as the change), read in a fixed order for the live feed, and the NOTIFY that
+//! The log of chirps posted and deleted and of follows begun and ended (`chirp_events`,
+//! written by triggers in the same transaction as the change), read in a fixed order for the live feed, and the NOTIFY that
 //! tells every instance to look.
 
 use std::time::Duration;
@@ -7,7 +7,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::{CHANNEL, Store, interval};
+use super::{CHANNEL, Chirp, Store, interval};
 
 /// Where an event stands in the log: its transaction, then its order within it. Only
 /// events of finished transactions older than every running one are read, so no event
@@ -23,32 +23,106 @@ impl Position {
     pub const START: Self = Self { tx: 0, seq: 0 };
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EventKind {
-    Created,
-    Deleted,
+/// What an event says happened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    /// The chirp, as posted.
+    Posted(Chirp),
+    Deleted {
+        chirp_id: Uuid,
+    },
+    /// The event's user started following `followee`.
+    Followed {
+        followee: Uuid,
+    },
+    Unfollowed {
+        followee: Uuid,
+    },
 }
 
-/// A chirp posted or deleted.
+/// Something that happened, by `user_id`, at `position` in the log.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Event {
     pub position: Position,
-    pub kind: EventKind,
-    pub chirp_id: Uuid,
     pub user_id: Uuid,
-    /// The chirp as posted (the body is empty for a deletion).
-    pub chirp_created_at: DateTime<Utc>,
-    pub chirp_updated_at: DateTime<Utc>,
-    pub body: String,
+    pub change: Change,
+}
+
+impl Event {
+    /// The chirp the event is about, if it is about one.
+    pub fn chirp_id(&self) -> Option<Uuid> {
+        match &self.change {
+            Change::Posted(chirp) => Some(chirp.id),
+            Change::Deleted { chirp_id } => Some(*chirp_id),
+            Change::Followed { .. } | Change::Unfollowed { .. } => None,
+        }
+    }
+}
+
+/// A row of the log, as read.
+struct Logged {
+    tx: i64,
+    seq: i64,
+    kind: String,
+    user_id: Uuid,
+    chirp_id: Option<Uuid>,
+    chirp_created_at: Option<DateTime<Utc>>,
+    chirp_updated_at: Option<DateTime<Utc>>,
+    body: Option<String>,
+    target_id: Option<Uuid>,
+}
+
+impl Logged {
+    /// `None` for a row this release cannot read (written by a later one).
+    fn into_event(self) -> Option<Event> {
+        let change = match self.kind.as_str() {
+            "created" => Change::Posted(Chirp {
+                id: self.chirp_id?,
+                created_at: self.chirp_created_at?,
+                updated_at: self.chirp_updated_at?,
+                body: self.body.unwrap_or_default(),
+                user_id: self.user_id,
+            }),
+            "deleted" => Change::Deleted {
+                chirp_id: self.chirp_id?,
+            },
+            "followed" => Change::Followed {
+                followee: self.target_id?,
+            },
+            "unfollowed" => Change::Unfollowed {
+                followee: self.target_id?,
+            },
+            _ => return None,
+        };
+        Some(Event {
+            position: Position {
+                tx: self.tx,
+                seq: self.seq,
+            },
+            user_id: self.user_id,
+            change,
+        })
+    }
+}
+
+/// Events read from the log at once.
+pub struct Batch {
+    pub events: Vec<Event>,
+    /// The position of the last row read (an event this release does not know is skipped,
+    /// but read past), if any was.
+    pub last: Option<Position>,
+    /// Whether as many rows were read as were asked for: more may follow.
+    pub full: bool,
 }
 
 impl Store {
     /// At most `limit` events after `after`, in order, of transactions that can no longer
     /// be joined by an earlier one.
-    pub async fn events_after(&self, after: Position, limit: i64) -> sqlx::Result<Vec<Event>> {
-        let rows = sqlx::query!(
-            r#"select tx::text::bigint as "tx!", seq, kind, chirp_id, user_id, chirp_created_at, chirp_updated_at,
-                      coalesce(body, '') as "body!"
+    pub async fn events_after(&self, after: Position, limit: i64) -> sqlx::Result<Batch> {
+        let rows = sqlx::query_as!(
+            Logged,
+            r#"select tx::text::bigint as "tx!", seq, kind, user_id, chirp_id, chirp_created_at, chirp_updated_at,
+                      body, target_id
                from chirp_events
                where (tx, seq) > ($1::text::xid8, $2)
                  and tx < pg_snapshot_xmin(pg_current_snapshot())
@@ -60,25 +134,16 @@ impl Store {
         )
         .fetch_all(self.primary())
         .await?;
-        Ok(rows
-            .into_iter()
-            .map(|row| Event {
-                position: Position {
-                    tx: row.tx,
-                    seq: row.seq,
-                },
-                kind: if row.kind == "created" {
-                    EventKind::Created
-                } else {
-                    EventKind::Deleted
-                },
-                chirp_id: row.chirp_id,
-                user_id: row.user_id,
-                chirp_created_at: row.chirp_created_at,
-                chirp_updated_at: row.chirp_updated_at,
-                body: row.body,
-            })
-            .collect())
+        let last = rows.last().map(|row| Position {
+            tx: row.tx,
+            seq: row.seq,
+        });
+        let full = rows.len() as i64 == limit;
+        Ok(Batch {
+            events: rows.into_iter().filter_map(Logged::into_event).collect(),
+            last,
+            full,
+        })
     }
 
     /// The position after the last event that can be read now: where a reader that wants

@@ -89,7 +89,10 @@ impl Store {
         // connection's next use, and holds the key's lock until then (a retry right after
         // a replay was told 409).
         match &outcome {
-            Ok(KeyedPost::Posted(_)) => tx.commit().await?,
+            Ok(KeyedPost::Posted(_)) => {
+                tx.commit().await?;
+                self.wrote(author);
+            }
             _ => tx.rollback().await?,
         }
         outcome

@@ -5,11 +5,16 @@
 mod chirps;
 mod counters;
 mod events;
+mod follows;
+mod freshness;
 mod health;
 mod idempotency;
+mod paging;
+mod profiles;
 mod replica;
 mod statements;
 mod throttle;
+mod timeline;
 mod tokens;
 mod users;
 mod waits;
@@ -24,12 +29,16 @@ use sqlx::{
 };
 use uuid::Uuid;
 
-pub use chirps::{Chirp, ChirpDeletion, Cursor, Order, Page};
-pub use events::{Event, EventKind, Position};
+pub use chirps::{Chirp, ChirpDeletion};
+pub use events::{Batch, Change, Event, Position};
+pub use follows::{Follow, FollowList};
 pub use idempotency::{KEY_LIFETIME, KeyedPost};
+pub use paging::{Cursor, Order, Page};
+pub use profiles::{Profile, ProfileChanges, ProfileUpdate, UserRef};
 use replica::Replica;
 use statements::Statements;
-pub use users::{Credentials, CredentialsUpdate, User};
+pub use timeline::home_start;
+pub use users::{Credentials, CredentialsUpdate, SignUp, User};
 pub use waits::Waits;
 
 /// The files in `migrations/`, compiled in.

@@ -28,7 +28,12 @@ const CHECK_EVERY: Duration = Duration::from_secs(1);
 pub struct Replica {
     pool: PgPool,
     usable: Arc<AtomicBool>,
-    deletions: Arc<Mutex<RecentDeletions>>,
+    /// Chirps deleted lately, and users who changed what their own reads show lately (on
+    /// this instance, or as another told).
+    deletions: Arc<Mutex<RecentChanges>>,
+    writers: Arc<Mutex<RecentChanges>>,
+    /// How long after a change a usable replica may still lack it.
+    may_lag_by: Duration,
 }
 
 impl Replica {
@@ -62,32 +67,47 @@ impl Replica {
                 }
             }
         });
-        let deletions = RecentDeletions::remembering_for(max_lag + 2 * CHECK_EVERY);
+        let may_lag_by = max_lag + 2 * CHECK_EVERY;
+        let recent = || Arc::new(Mutex::new(RecentChanges::remembering_for(may_lag_by)));
         Self {
             pool,
             usable,
-            deletions: Arc::new(Mutex::new(deletions)),
+            deletions: recent(),
+            writers: recent(),
+            may_lag_by,
         }
     }
 
     /// `id` was deleted (here, or by another instance): the replica may still have it
     /// until it has replayed the deletion, so reads of it go to the primary meanwhile.
     pub fn deleted(&self, id: Uuid) {
-        self.deletions().deleted(id, Instant::now());
+        lock(&self.deletions).changed(id, Instant::now());
     }
 
     /// Everything was deleted (`/admin/reset`): chirp reads go to the primary meanwhile.
     pub fn everything_deleted(&self) {
-        self.deletions().everything_deleted(Instant::now());
+        lock(&self.deletions).everything_changed(Instant::now());
     }
 
     /// Whether the replica may still have `id` after its deletion.
     pub fn may_be_stale_for(&self, id: Uuid) -> bool {
-        self.deletions().may_be_stale_for(id, Instant::now())
+        lock(&self.deletions).may_be_stale_for(id, Instant::now())
     }
 
-    fn deletions(&self) -> std::sync::MutexGuard<'_, RecentDeletions> {
-        self.deletions.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    /// `user` changed what their own reads show (here): until the replica has surely
+    /// replayed that, those reads go to the primary.
+    pub fn wrote(&self, user: Uuid) {
+        lock(&self.writers).changed(user, Instant::now());
+    }
+
+    /// Whether this instance knows of a change by `user` that the replica may lack.
+    pub fn may_lack_writes_of(&self, user: Uuid) -> bool {
+        lock(&self.writers).may_be_stale_for(user, Instant::now())
+    }
+
+    /// How long after a change the replica may lack it while it counts as usable.
+    pub fn may_lag_by(&self) -> Duration {
+        self.may_lag_by
     }
 
     pub fn pool(&self) -> &PgPool {
@@ -106,9 +126,14 @@ impl Replica {
     }
 }
 
-/// Chirps deleted lately, for as long as a usable replica may lag behind the deletion.
+fn lock(recent: &Mutex<RecentChanges>) -> std::sync::MutexGuard<'_, RecentChanges> {
+    recent.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Ids changed lately (chirps deleted, users who wrote), for as long as a usable replica
+/// may lag behind the change.
 #[derive(Debug)]
-struct RecentDeletions {
+struct RecentChanges {
     keep_for: Duration,
     /// Oldest first, and as a set.
     order: VecDeque<(Instant, Uuid)>,
@@ -117,11 +142,11 @@ struct RecentDeletions {
     all_until: Option<Instant>,
 }
 
-/// Deletions remembered at most; past this the oldest are forgotten early (a mass deletion:
+/// Changes remembered at most; past this the oldest are forgotten early (a mass deletion:
 /// reads of those may then find them on the replica until it catches up).
 const MOST_REMEMBERED: usize = 100_000;
 
-impl RecentDeletions {
+impl RecentChanges {
     fn remembering_for(keep_for: Duration) -> Self {
         Self {
             keep_for,
@@ -131,7 +156,7 @@ impl RecentDeletions {
         }
     }
 
-    fn deleted(&mut self, id: Uuid, now: Instant) {
+    fn changed(&mut self, id: Uuid, now: Instant) {
         self.forget_older(now);
         if self.order.len() == MOST_REMEMBERED
             && let Some((_, oldest)) = self.order.pop_front()
@@ -143,7 +168,7 @@ impl RecentDeletions {
         }
     }
 
-    fn everything_deleted(&mut self, now: Instant) {
+    fn everything_changed(&mut self, now: Instant) {
         self.all_until = Some(now + self.keep_for);
     }
 
@@ -230,14 +255,14 @@ mod tests {
     #[test]
     fn deletions_are_remembered_for_as_long_as_the_replica_may_lag() {
         let start = Instant::now();
-        let mut recent = RecentDeletions::remembering_for(Duration::from_secs(7));
+        let mut recent = RecentChanges::remembering_for(Duration::from_secs(7));
         let (gone, other) = (Uuid::from_u128(1), Uuid::from_u128(2));
-        recent.deleted(gone, start);
+        recent.changed(gone, start);
         assert!(recent.may_be_stale_for(gone, start + Duration::from_secs(7)));
         assert!(!recent.may_be_stale_for(other, start + Duration::from_secs(1)));
         assert!(!recent.may_be_stale_for(gone, start + Duration::from_secs(8)));
         assert!(recent.ids.is_empty() && recent.order.is_empty(), "forgotten, not kept");
-        recent.everything_deleted(start + Duration::from_secs(10));
+        recent.everything_changed(start + Duration::from_secs(10));
         assert!(recent.may_be_stale_for(other, start + Duration::from_secs(16)));
         assert!(!recent.may_be_stale_for(other, start + Duration::from_secs(18)));
     }
@@ -245,9 +270,9 @@ mod tests {
     #[test]
     fn a_mass_deletion_is_remembered_up_to_a_bound() {
         let now = Instant::now();
-        let mut recent = RecentDeletions::remembering_for(Duration::from_secs(60));
+        let mut recent = RecentChanges::remembering_for(Duration::from_secs(60));
         for n in 0..=MOST_REMEMBERED as u128 {
-            recent.deleted(Uuid::from_u128(n), now);
+            recent.changed(Uuid::from_u128(n), now);
         }
         assert_eq!(recent.ids.len(), MOST_REMEMBERED);
         assert!(

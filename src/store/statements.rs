@@ -30,7 +30,7 @@ use super::{
 /// cached statements or as unnamed ones; with a [`Health`], it fails at once while the
 /// database is known to be down, and reports failures that look like an outage; with
 /// [`Waits`], it counts the queries waiting for a pool's connection.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Statements<X> {
     inner: X,
     named: bool,

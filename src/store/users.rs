@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::{Store, violates};
-use crate::domain::{Email, email_key};
+use crate::domain::{Email, Handle, email_key};
 
 /// A user as stored, without the password hash.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,12 +17,22 @@ pub struct User {
     pub updated_at: DateTime<Utc>,
     pub email: String,
     pub is_chirpy_red: bool,
+    pub handle: Option<String>,
+    pub display_name: String,
+    pub bio: String,
 }
 
 /// A user with their password hash, for checking a login.
 pub struct Credentials {
     pub user: User,
     pub hashed_password: String,
+}
+
+/// What signing up came to.
+pub enum SignUp {
+    Created(User),
+    EmailTaken,
+    HandleTaken,
 }
 
 /// What changing a user's email and password found.
@@ -36,6 +46,9 @@ pub enum CredentialsUpdate {
 /// which still holds for all (see the `email_key` migration).
 const EMAIL_UNIQUE: [&str; 2] = ["users_email_key_key", "users_email_lower_key"];
 
+/// Handles are unique regardless of letter case.
+pub(super) const HANDLE_UNIQUE: &str = "users_handle_key";
+
 fn email_taken(err: &sqlx::Error) -> bool {
     EMAIL_UNIQUE.iter().any(|name| violates(err, name))
 }
@@ -48,21 +61,29 @@ fn displaced_key(email: &str) -> String {
 }
 
 impl Store {
-    /// The new user, or `None` when the email is taken (in any spelling with the same key).
-    pub async fn create_user(&self, email: &Email, hashed_password: &str) -> sqlx::Result<Option<User>> {
+    /// The new user, unless the email is taken (in any spelling with the same key) or the
+    /// handle is (in any letter case).
+    pub async fn create_user(
+        &self,
+        email: &Email,
+        hashed_password: &str,
+        handle: Option<&Handle>,
+    ) -> sqlx::Result<SignUp> {
         let created = sqlx::query_as!(
             User,
-            "insert into users (email, email_key, hashed_password) values ($1, $2, $3)
-             returning id, created_at, updated_at, email, is_chirpy_red",
+            "insert into users (email, email_key, hashed_password, handle) values ($1, $2, $3, $4)
+             returning id, created_at, updated_at, email, is_chirpy_red, handle, display_name, bio",
             email.as_str(),
             email.key(),
             hashed_password,
+            handle.map(Handle::as_str),
         )
         .fetch_one(self.primary())
         .await;
         match created {
-            Err(err) if email_taken(&err) => Ok(None),
-            other => other.map(Some),
+            Err(err) if email_taken(&err) => Ok(SignUp::EmailTaken),
+            Err(err) if violates(&err, HANDLE_UNIQUE) => Ok(SignUp::HandleTaken),
+            other => other.map(SignUp::Created),
         }
     }
 
@@ -88,7 +109,7 @@ impl Store {
                 set email_key = case when email = $2 and email_key is not null then email_key else $3 end,
                     email = $2, hashed_password = $4, updated_at = now()
               where id = $1
-             returning id, created_at, updated_at, email, is_chirpy_red",
+             returning id, created_at, updated_at, email, is_chirpy_red, handle, display_name, bio",
             id,
             email.as_str(),
             email.key(),
@@ -116,7 +137,7 @@ impl Store {
     pub async fn user(&self, id: Uuid) -> sqlx::Result<Option<User>> {
         sqlx::query_as!(
             User,
-            "select id, created_at, updated_at, email, is_chirpy_red from users where id = $1",
+            "select id, created_at, updated_at, email, is_chirpy_red, handle, display_name, bio from users where id = $1",
             id
         )
         .fetch_optional(self.primary())
@@ -128,7 +149,7 @@ impl Store {
     /// not keyed yet, by `lower(email)` as before keys.
     pub async fn credentials(&self, email: &str) -> sqlx::Result<Option<Credentials>> {
         let row = sqlx::query!(
-            "select id, created_at, updated_at, email, is_chirpy_red, hashed_password
+            "select id, created_at, updated_at, email, is_chirpy_red, handle, display_name, bio, hashed_password
                from users
               where email_key = $1 or email_key = $2 or (email_key is null and lower(email) = lower($3))
               order by case when email_key = $2 then 0 when email_key = $1 then 1 else 2 end
@@ -146,6 +167,9 @@ impl Store {
                 updated_at: row.updated_at,
                 email: row.email,
                 is_chirpy_red: row.is_chirpy_red,
+                handle: row.handle,
+                display_name: row.display_name,
+                bio: row.bio,
             },
             hashed_password: row.hashed_password,
         }))

@@ -359,6 +359,66 @@ impl TestApp {
             .unwrap()
     }
 
+    /// `n` users made behind the API (no Argon2: for tests that need many), each with an
+    /// access token from the server's own key. Their password is unusable.
+    pub async fn quick_users(&self, n: usize) -> Vec<Session> {
+        let ids: Vec<Uuid> = sqlx::query_scalar(
+            "insert into users (email, email_key, hashed_password)
+             select email, email, 'unusable'
+               from (select 'quick-' || gen_random_uuid() || '@example.com' as email
+                       from generate_series(1, $1)) as quick
+             returning id",
+        )
+        .bind(n as i32)
+        .fetch_all(&self.db)
+        .await
+        .unwrap();
+        ids.into_iter()
+            .map(|user_id| Session {
+                user_id,
+                email: String::new(),
+                password: String::new(),
+                token: self.state.access_tokens.issue(user_id).unwrap(),
+                refresh_token: String::new(),
+            })
+            .collect()
+    }
+
+    /// `PUT` (follow) or `DELETE` (unfollow) `/api/users/{user_id}/follow` as `session`.
+    pub async fn follow(&self, session: &Session, user_id: Uuid, follow: bool) -> StatusCode {
+        let path = format!("/api/users/{user_id}/follow");
+        let request = if follow { self.put(&path) } else { self.delete(&path) };
+        request.bearer_auth(&session.token).send().await.unwrap().status()
+    }
+
+    /// The whole home timeline of `session`, newest first, read `limit` at a time by
+    /// following the `Link` headers.
+    pub async fn home(&self, session: &Session, limit: u32) -> Vec<Value> {
+        let mut path = format!("/api/timelines/home?limit={limit}");
+        let mut chirps = Vec::new();
+        loop {
+            let resp = self.get(&path).bearer_auth(&session.token).send().await.unwrap();
+            let link = header(&resp, "link");
+            let page = json_body(resp, StatusCode::OK).await;
+            let page = page.as_array().unwrap();
+            assert!(
+                page.len() <= limit as usize,
+                "{} chirps on a page of {limit}",
+                page.len()
+            );
+            chirps.extend(page.iter().cloned());
+            if link.is_empty() {
+                return chirps;
+            }
+            assert_eq!(page.len(), limit as usize, "a page with a next is full");
+            path = link
+                .strip_prefix('<')
+                .and_then(|rest| rest.split_once('>'))
+                .map(|(url, _)| url.to_owned())
+                .unwrap_or_else(|| panic!("a Link header: {link}"));
+        }
+    }
+
     pub async fn chirp(&self, session: &Session, body: &str) -> Value {
         let resp = self
             .post("/api/chirps")

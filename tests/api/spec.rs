@@ -63,6 +63,35 @@ fn the_spec_lists_exactly_the_contracts_routes_and_statuses() {
         ),
         (("get", "/api/users/me"), vec!["200", "401", "500", "503"]),
         (
+            ("patch", "/api/users/me"),
+            vec!["200", "400", "401", "409", "413", "500", "503"],
+        ),
+        (("get", "/api/users/{user}"), vec!["200", "401", "404", "500", "503"]),
+        (
+            ("put", "/api/users/{user_id}/follow"),
+            vec!["204", "400", "401", "404", "500", "503"],
+        ),
+        (
+            ("delete", "/api/users/{user_id}/follow"),
+            vec!["204", "400", "401", "404", "500", "503"],
+        ),
+        (
+            ("get", "/api/users/{user_id}/followers"),
+            vec!["200", "400", "401", "404", "500", "503"],
+        ),
+        (
+            ("get", "/api/users/{user_id}/following"),
+            vec!["200", "400", "401", "404", "500", "503"],
+        ),
+        (
+            ("get", "/api/timelines/home"),
+            vec!["200", "304", "400", "401", "500", "503"],
+        ),
+        (
+            ("get", "/api/timelines/home/stream"),
+            vec!["200", "400", "401", "500", "503"],
+        ),
+        (
             ("delete", "/api/chirps/{chirpID}"),
             vec!["204", "400", "401", "403", "404", "500", "503"],
         ),
@@ -94,7 +123,16 @@ fn the_spec_lists_exactly_the_contracts_routes_and_statuses() {
 #[test]
 fn every_operation_is_named_tagged_summarised_and_errors_share_one_schema() {
     let spec = spec();
-    let tags = BTreeSet::from(["users", "auth", "chirps", "webhooks", "admin"]);
+    let tags = BTreeSet::from([
+        "users",
+        "profiles",
+        "follows",
+        "timelines",
+        "auth",
+        "chirps",
+        "webhooks",
+        "admin",
+    ]);
     let mut operation_ids = BTreeSet::new();
     for (path, operations) in spec["paths"].as_object().unwrap() {
         for (method, op) in operations.as_object().unwrap() {

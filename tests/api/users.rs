@@ -10,7 +10,23 @@ async fn signup_returns_the_user_and_never_a_password() {
 
     let mut keys: Vec<&str> = user.as_object().unwrap().keys().map(String::as_str).collect();
     keys.sort_unstable();
-    assert_eq!(keys, ["created_at", "email", "id", "is_chirpy_red", "updated_at"]);
+    assert_eq!(
+        keys,
+        [
+            "bio",
+            "created_at",
+            "display_name",
+            "email",
+            "handle",
+            "id",
+            "is_chirpy_red",
+            "updated_at"
+        ]
+    );
+    assert_eq!(
+        (&user["handle"], &user["display_name"], &user["bio"]),
+        (&json!(null), &json!(""), &json!(""))
+    );
     assert_eq!(user["email"], "Walt@Example.com");
     assert_eq!(user["is_chirpy_red"], false);
     let id = user["id"].as_str().unwrap();
