@@ -2,37 +2,46 @@
 
 Every call goes through the generated, typed functions; every response is checked for its
 status and its parsed type. The one exception is the live stream (Server-Sent Events),
-which the generator cannot read: a plain httpx reader follows it, and the generated models
-parse its events. Usage: journey.py BASE_URL POLKA_KEY (the generated package
+which the generator cannot read: a plain httpx reader follows them (the chirps feed and the
+home timeline's), and the generated models parse their events. Usage: journey.py BASE_URL POLKA_KEY (the generated package
 `chirpy_client` must be importable).
 """
 
 import json
+import re
 import sys
 import time
 import uuid
-from http import HTTPStatus
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 from chirpy_client import AuthenticatedClient, Client
 from chirpy_client.api.auth import login, refresh_token, revoke_token
 from chirpy_client.api.chirps import create_chirp, delete_chirp, get_chirp, list_chirps
-from chirpy_client.api.users import create_user, get_me, update_user
+from chirpy_client.api.follows import follow, list_followers, list_following, unfollow
+from chirpy_client.api.profiles import get_profile
+from chirpy_client.api.timelines import get_home_timeline, stream_home_timeline
+from chirpy_client.api.users import create_user, get_me, update_profile, update_user
 from chirpy_client.api.webhooks import polka_webhook
 from chirpy_client.models import (
     Chirp,
     Credentials,
     DeletedChirp,
     ErrorBody,
+    FollowEdge,
     LoggedIn,
     Login,
     NewChirp,
+    NewUser,
     PolkaEvent,
     PolkaEventData,
+    Profile,
+    ProfileEdit,
     Refreshed,
     SortOrder,
     User,
 )
+from chirpy_client.types import UNSET
 
 
 def expect(response, status, parsed_type):
@@ -55,18 +64,29 @@ EVENT_WITHIN_SECONDS = 2.0
 
 
 class EventStream:
-    """GET /api/chirps/stream read as it arrives: its events, one at a time.
+    """An event stream (GET /api/chirps/stream, /api/timelines/home/stream) read as it
+    arrives: its events, one at a time.
 
-    The generated stream_chirps would read the whole body as one document, and the stream
-    never ends, so this is plain httpx. Comment lines (the heartbeats) are skipped.
+    The generated stream_chirps and stream_home_timeline would read the whole body as one
+    document, and the streams never end, so this is plain httpx. Comment lines (the
+    heartbeats) are skipped. `token` is sent as `Authorization: Bearer`.
     """
 
-    def __init__(self, base_url: str, author_id: uuid.UUID, last_event_id: str | None = None):
+    def __init__(
+        self,
+        base_url: str,
+        path: str,
+        params: dict[str, str] | None = None,
+        token: str | None = None,
+        last_event_id: str | None = None,
+    ):
         headers = {"Accept": "text/event-stream"}
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
         if last_event_id is not None:
             headers["Last-Event-ID"] = last_event_id
         self._http = httpx.Client(base_url=base_url, timeout=httpx.Timeout(5.0, read=EVENT_WITHIN_SECONDS))
-        request = self._http.build_request("GET", "/api/chirps/stream", params={"author_id": str(author_id)}, headers=headers)
+        request = self._http.build_request("GET", path, params=params, headers=headers)
         self._response = self._http.send(request, stream=True)
         assert self._response.status_code == 200, f"stream: {self._response.status_code} {self._response.read()!r}"
         content_type = self._response.headers["content-type"]
@@ -103,17 +123,154 @@ class EventStream:
         self.close()
 
 
+NEXT_LINK = re.compile(r'<([^>]*)>\s*;\s*rel="?next"?')
+
+
+def next_page(response) -> dict[str, str] | None:
+    """The query of the `Link: <...>; rel="next"` URL, or None on the last page."""
+    link = response.headers.get("link")
+    if link is None:
+        return None
+    found = NEXT_LINK.search(link)
+    assert found, f"a Link header without rel=next: {link!r}"
+    url = urlsplit(found.group(1))
+    return {name: values[-1] for name, values in parse_qs(url.query).items()}
+
+
+def newest_first(chirps: list[Chirp]) -> list[uuid.UUID]:
+    """The ids in the home timeline's order: newest first, ties broken by id (descending)."""
+    return [c.id for c in sorted(chirps, key=lambda c: (c.created_at, c.id), reverse=True)]
+
+
+def follow_and_read_a_timeline(base_url: str, walt: User, walt_client: AuthenticatedClient, jesse: User, jesse_token: str) -> None:
+    """Walt fills in his profile; Jesse follows him, reads Walt's chirps in the home timeline
+    (paged, revalidated, live), unfollows and sees them go."""
+    anonymous = Client(base_url=base_url, raise_on_unexpected_status=True)
+    jesse_client = authed(base_url, jesse_token)
+
+    # Walt sets a display name and a bio; the handle, left out, stays as it is.
+    edit = ProfileEdit(display_name="Walter White", bio="Chemistry teacher.\nAlbuquerque, NM")
+    edited = expect(update_profile.sync_detailed(client=walt_client, body=edit), 200, User)
+    assert (edited.id, edited.handle, edited.display_name, edited.bio) == (walt.id, walt.handle, edit.display_name, edit.bio)
+    assert edited.updated_at > walt.updated_at
+    expect(update_profile.sync_detailed(client=walt_client, body=ProfileEdit(handle="Admin")), 400, ErrorBody)
+    expect(update_profile.sync_detailed(client=jesse_client, body=ProfileEdit(handle=walt.handle.upper())), 409, ErrorBody)
+    expect(update_profile.sync_detailed(client=anonymous, body=edit), 401, ErrorBody)
+    walts = expect(list_chirps.sync_detailed(client=anonymous, author_id=walt.id), 200, list)
+    jesses = expect(list_chirps.sync_detailed(client=anonymous, author_id=jesse.id), 200, list)
+
+    # Anyone sees a profile, by handle in any letter case (with or without `@`) or by id:
+    # never the email, and whether they follow the user only with an access token.
+    for name in (walt.handle.upper(), f"@{walt.handle.lower()}", str(walt.id)):
+        response = get_profile.sync_detailed(name, client=anonymous)
+        profile = expect(response, 200, Profile)
+        assert "email" not in json.loads(response.content), response.content
+        assert (profile.id, profile.handle, profile.display_name, profile.bio) == (walt.id, walt.handle, edit.display_name, edit.bio)
+        assert profile.is_chirpy_red is True and profile.created_at == walt.created_at
+        counts = (profile.followers_count, profile.following_count, profile.chirps_count)
+        assert counts == (0, 0, len(walts)), (name, counts, len(walts))
+        assert profile.followed_by_me is UNSET, profile
+    seen_by_jesse = expect(get_profile.sync_detailed(str(walt.id), client=jesse_client), 200, Profile)
+    assert seen_by_jesse.followed_by_me is False
+    expect(get_profile.sync_detailed(f"nobody_{uuid.uuid4().hex[:8]}", client=anonymous), 404, ErrorBody)
+    expect(get_profile.sync_detailed(walt.handle, client=authed(base_url, "not-a-token")), 401, ErrorBody)
+
+    # Jesse follows Walt: 204, and again 204 (nothing changes). Not oneself, not nobody.
+    expect(follow.sync_detailed(walt.id, client=jesse_client), 204, None)
+    expect(follow.sync_detailed(walt.id, client=jesse_client), 204, None)
+    expect(follow.sync_detailed(jesse.id, client=jesse_client), 400, ErrorBody)
+    expect(follow.sync_detailed(uuid.uuid4(), client=jesse_client), 404, ErrorBody)
+    expect(follow.sync_detailed(walt.id, client=anonymous), 401, ErrorBody)
+    followed = expect(get_profile.sync_detailed(walt.handle, client=jesse_client), 200, Profile)
+    assert (followed.followers_count, followed.following_count, followed.followed_by_me) == (1, 0, True), followed
+    follower = expect(get_profile.sync_detailed(jesse.handle, client=jesse_client), 200, Profile)
+    assert (follower.followers_count, follower.following_count, follower.followed_by_me) == (0, 1, False), follower
+    # Read as Jesse, who just wrote: what he changed shows at once on every instance.
+    followers = list_followers.sync_detailed(walt.id, client=jesse_client)
+    assert [p.id for p in expect(followers, 200, list)] == [jesse.id] and "link" not in followers.headers
+    assert all("email" not in p for p in json.loads(followers.content)), followers.content
+    following = expect(list_following.sync_detailed(jesse.id, client=jesse_client), 200, list)
+    assert [(p.id, p.handle, p.followed_by_me) for p in following] == [(walt.id, walt.handle, True)], following
+    expect(list_followers.sync_detailed(uuid.uuid4(), client=anonymous), 404, ErrorBody)
+
+    # Walt posts; Jesse's home timeline holds Walt's chirps and his own, newest first,
+    # paged one at a time through the Link header until it is absent.
+    posted = [expect(create_chirp.sync_detailed(client=walt_client, body=NewChirp(f"Tread lightly {n}")), 201, Chirp) for n in range(3)]
+    expected = newest_first(walts + jesses + posted)
+    pages, query = [], {}
+    while True:
+        response = get_home_timeline.sync_detailed(client=jesse_client, limit=1, cursor=query.get("cursor", UNSET))
+        pages.append([c.id for c in expect(response, 200, list)])
+        assert len(pages) <= len(expected), f"more pages than chirps: {pages}"
+        if (query := next_page(response)) is None:
+            break
+        assert query.get("limit") == "1" and re.fullmatch(r"[0-9a-f]{48}", query.get("cursor", "")), query
+    assert all(len(page) == 1 for page in pages), pages
+    assert [id for page in pages for id in page] == expected, (pages, expected)
+    whole = get_home_timeline.sync_detailed(client=jesse_client)
+    assert [c.id for c in expect(whole, 200, list)] == expected and "link" not in whole.headers
+    expect(get_home_timeline.sync_detailed(client=anonymous), 401, ErrorBody)
+    expect(get_home_timeline.sync_detailed(client=jesse_client, cursor="not-a-cursor"), 400, ErrorBody)
+
+    # Revalidation: the page's ETag back in If-None-Match is 304 while it is unchanged; a new
+    # chirp of Jesse's own changes the page, and the old tag no longer matches.
+    top = get_home_timeline.sync_detailed(client=jesse_client, limit=1)
+    etag = top.headers["etag"]
+    assert top.headers["cache-control"] == "no-cache"
+    unchanged = get_home_timeline.sync_detailed(client=jesse_client, limit=1, if_none_match=etag)
+    expect(unchanged, 304, None)
+    assert unchanged.headers["etag"] == etag
+    magnets = expect(create_chirp.sync_detailed(client=jesse_client, body=NewChirp("Yeah, magnets!")), 201, Chirp)
+    changed = get_home_timeline.sync_detailed(client=jesse_client, limit=1, if_none_match=etag)
+    assert [c.id for c in expect(changed, 200, list)] == [magnets.id] and changed.headers["etag"] != etag
+
+    # The home live stream (with Jesse's token): a chirp of Walt's arrives as he posts it.
+    expect(stream_home_timeline.sync_detailed(client=anonymous), 401, ErrorBody)
+    with EventStream(base_url, "/api/timelines/home/stream", token=jesse_token) as home:
+        live = expect(create_chirp.sync_detailed(client=walt_client, body=NewChirp("Say my name, live")), 201, Chirp)
+        seen_id, kind, data = home.next_event()
+        assert kind == "chirp.created" and Chirp.from_dict(data) == live, (kind, data)
+    # Jesse unfollows while disconnected (204, and again 204); resumed from Last-Event-ID, the
+    # stream says so. Walt's chirps are no longer Jesse's to see; Jesse's own still are.
+    expect(unfollow.sync_detailed(walt.id, client=jesse_client), 204, None)
+    expect(unfollow.sync_detailed(walt.id, client=jesse_client), 204, None)
+    with EventStream(base_url, "/api/timelines/home/stream", token=jesse_token, last_event_id=seen_id) as resumed:
+        _, kind, data = resumed.next_event()
+        assert kind == "follow.deleted", (kind, data)
+        assert FollowEdge.from_dict(data) == FollowEdge(follower_id=jesse.id, followee_id=walt.id), data
+        expect(create_chirp.sync_detailed(client=walt_client, body=NewChirp("Anyone there?")), 201, Chirp)
+        alone = expect(create_chirp.sync_detailed(client=jesse_client, body=NewChirp("Just me now")), 201, Chirp)
+        _, kind, data = resumed.next_event()
+        assert kind == "chirp.created" and Chirp.from_dict(data).id == alone.id, (kind, data)
+
+    # Unfollowed, the timeline shrinks to Jesse's own chirps, and the counts drop.
+    shrunk = expect(get_home_timeline.sync_detailed(client=jesse_client), 200, list)
+    assert [c.id for c in shrunk] == newest_first(jesses + [magnets, alone]), shrunk
+    unfollowed = expect(get_profile.sync_detailed(str(walt.id), client=jesse_client), 200, Profile)
+    assert (unfollowed.followers_count, unfollowed.followed_by_me) == (0, False), unfollowed
+    assert unfollowed.chirps_count == len(walts) + len(posted) + 2, unfollowed
+    assert expect(list_followers.sync_detailed(walt.id, client=jesse_client), 200, list) == []
+    assert expect(list_following.sync_detailed(jesse.id, client=jesse_client), 200, list) == []
+
+
 def main(base_url: str, polka_key: str) -> None:
     anonymous = Client(base_url=base_url, raise_on_unexpected_status=True)
     suffix = uuid.uuid4().hex[:12]
     email, password = f"walt-{suffix}@example.com", "say my name"
 
-    # Sign up two users, log in as the first.
-    walt = expect(create_user.sync_detailed(client=anonymous, body=Credentials(email, password)), 201, User)
-    assert walt.email == email and walt.is_chirpy_red is False
-    jesse = expect(create_user.sync_detailed(client=anonymous, body=Credentials(f"jesse-{suffix}@example.com", "yo")), 201, User)
-    taken = expect(create_user.sync_detailed(client=anonymous, body=Credentials(email.upper(), "x")), 409, ErrorBody)
+    # Sign up two users, each with a handle (kept as typed), log in as the first.
+    signup = NewUser(email, password, handle=f"Heisenberg_{suffix}")
+    walt = expect(create_user.sync_detailed(client=anonymous, body=signup), 201, User)
+    assert walt.email == email and walt.is_chirpy_red is False and walt.handle == signup.handle
+    assert (walt.display_name, walt.bio) == ("", "")
+    jesse_signup = NewUser(f"jesse-{suffix}@example.com", "yo", handle=f"cap_n_{suffix}")
+    jesse = expect(create_user.sync_detailed(client=anonymous, body=jesse_signup), 201, User)
+    assert jesse.handle == jesse_signup.handle
+    taken = expect(create_user.sync_detailed(client=anonymous, body=NewUser(email.upper(), "x")), 409, ErrorBody)
     assert taken.error == "Email is already taken"
+    # Handles are unique in any letter case.
+    other = NewUser(f"skyler-{suffix}@example.com", "x", handle=walt.handle.lower())
+    expect(create_user.sync_detailed(client=anonymous, body=other), 409, ErrorBody)
     wrong = expect(login.sync_detailed(client=anonymous, body=Login(email, "wrong")), 401, ErrorBody)
     assert wrong.error == "Incorrect email or password"
 
@@ -175,14 +332,15 @@ def main(base_url: str, polka_key: str) -> None:
     assert changed.status_code == 200 and changed.headers["etag"] != list_etag
 
     # The live stream: a chirp posted through the client arrives as `chirp.created`.
-    with EventStream(base_url, walt.id) as stream:
+    by_walt = {"author_id": str(walt.id)}
+    with EventStream(base_url, "/api/chirps/stream", by_walt) as stream:
         live = expect(create_chirp.sync_detailed(client=walt_client, body=NewChirp("Live!")), 201, Chirp)
         seen_id, kind, data = stream.next_event()
         assert kind == "chirp.created" and Chirp.from_dict(data) == live, (kind, data)
     # Missed while disconnected, then caught up from Last-Event-ID: in order, none twice.
     missed = expect(create_chirp.sync_detailed(client=walt_client, body=NewChirp("Missed")), 201, Chirp)
     expect(delete_chirp.sync_detailed(client=walt_client, chirp_id=live.id), 204, None)
-    with EventStream(base_url, walt.id, last_event_id=seen_id) as resumed:
+    with EventStream(base_url, "/api/chirps/stream", by_walt, last_event_id=seen_id) as resumed:
         _, kind, data = resumed.next_event()
         assert kind == "chirp.created" and Chirp.from_dict(data) == missed, (kind, data)
         _, kind, data = resumed.next_event()
@@ -231,6 +389,8 @@ def main(base_url: str, polka_key: str) -> None:
     refresh_client = authed(base_url, session.refresh_token)
     expect(revoke_token.sync_detailed(client=refresh_client), 204, None)
     expect(refresh_token.sync_detailed(client=refresh_client), 401, ErrorBody)
+
+    follow_and_read_a_timeline(base_url, walt, walt_client, jesse, jesse_session.token)
 
     print("python client journey: ok (generated with openapi-python-client)")
 
