@@ -202,6 +202,38 @@ impl Collector for Scraped {
             "Waits for a connection that ran out (DB_ACQUIRE_TIMEOUT_MS; the request got 503)",
             timeouts,
         )?;
+        let batches = store.batches();
+        for (name, help, value) in [
+            (
+                "db_batches",
+                "Batches of requests answered together (work: chirp_by_id, post)",
+                (|stats| &stats.batches) as fn(&crate::store::BatchStats) -> &std::sync::atomic::AtomicU64,
+            ),
+            ("db_batched_requests", "Requests answered in batches", |stats| {
+                &stats.requests
+            }),
+            (
+                "db_batch_abandoned",
+                "Requests whose caller had gone before their batch was taken (never run)",
+                |stats| &stats.abandoned,
+            ),
+        ] {
+            let values = batches
+                .iter()
+                .map(|(work, stats)| ([("work", *work)], value(stats).load(Ordering::Relaxed)));
+            counters(&mut out, name, help, values)?;
+        }
+        let mut waited = out.encode_descriptor(
+            "db_batch_wait_seconds",
+            "Time requests waited to be taken into a batch, summed (divide by db_batched_requests)",
+            None,
+            MetricType::Counter,
+        )?;
+        for (work, stats) in &batches {
+            let seconds = stats.waited_micros.load(Ordering::Relaxed) as f64 / 1e6;
+            ConstCounter::new(seconds).encode(waited.encode_family(&[("work", *work)])?)?;
+        }
+        drop(waited);
         gauge(
             &mut out,
             "db_up",

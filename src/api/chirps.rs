@@ -24,7 +24,7 @@ use crate::{
     domain::{ChirpBody, IdempotencyKey},
     error::{ApiError, api_errors},
     state::AppState,
-    store::{self, ChirpDeletion, Cursor, KeyedPost, Order},
+    store::{self, ChirpDeletion, Cursor, NewPost, Order, PostKey, PostOutcome},
 };
 
 #[derive(Debug, Clone, Object, serde::Serialize)]
@@ -248,35 +248,35 @@ operations! {
                 .headers()
                 .get(IDEMPOTENCY_KEY)
                 .map(|key| IdempotencyKey::parse_bytes(key.as_bytes()));
-            let chirp = match key {
-                None => state.store.insert_chirp(chirp.as_str(), author).await?,
-                Some(key) => {
-                    let key = key?;
-                    let request = Sha256::digest(text.as_bytes());
-                    let respond = |posted: &store::Chirp| {
+            let key = match key {
+                None => None,
+                Some(key) => Some(PostKey {
+                    key: key?.as_str().to_owned(),
+                    request_hash: Sha256::digest(text.as_bytes()).to_vec(),
+                    respond: Box::new(|posted: &store::Chirp| {
                         serde_json::to_string(&Chirp::from(posted.clone())).expect("chirps always serialize")
-                    };
-                    match state
-                        .store
-                        .insert_chirp_once(author, key.as_str(), &request, chirp.as_str(), respond)
-                        .await?
-                    {
-                        KeyedPost::Posted(chirp) => Some(chirp),
-                        KeyedPost::Replayed(response) => {
-                            return Ok(Posted::Created(JsonObject::prerendered(response.into())));
-                        }
-                        KeyedPost::Mismatch => {
-                            let message = "This Idempotency-Key was used for a different chirp";
-                            return Err(ApiError::refused(StatusCode::UNPROCESSABLE_ENTITY, message).into());
-                        }
-                        KeyedPost::InFlight => {
-                            return Err(ApiError::Conflict("A request with this Idempotency-Key is in progress").into());
-                        }
-                        KeyedPost::NoAuthor => None,
-                    }
-                }
+                    }),
+                }),
             };
-            let chirp = chirp.ok_or(REFUSED_ACCESS_TOKEN)?;
+            let post = NewPost {
+                author,
+                body: chirp.as_str().to_owned(),
+                key,
+            };
+            let chirp = match state.store.post_chirp(post).await? {
+                PostOutcome::Posted(chirp) => chirp,
+                PostOutcome::Replayed(response) => {
+                    return Ok(Posted::Created(JsonObject::prerendered(response.into())));
+                }
+                PostOutcome::Mismatch => {
+                    let message = "This Idempotency-Key was used for a different chirp";
+                    return Err(ApiError::refused(StatusCode::UNPROCESSABLE_ENTITY, message).into());
+                }
+                PostOutcome::InFlight => {
+                    return Err(ApiError::Conflict("A request with this Idempotency-Key is in progress").into());
+                }
+                PostOutcome::NoAuthor => return Err(REFUSED_ACCESS_TOKEN.into()),
+            };
             // This instance's pages show it at once; the others hear of it.
             state.cache.posted(chirp.id);
             state.announcer.posted(chirp.id);

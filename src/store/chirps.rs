@@ -8,8 +8,8 @@ use uuid::Uuid;
 
 use super::{
     Statements, Store,
+    batch::Work,
     paging::{Cursor, Order, Page},
-    violates,
 };
 
 /// A chirp as stored.
@@ -39,20 +39,23 @@ pub enum ChirpDeletion {
 }
 
 impl Store {
-    /// One chirp, from the replica when it has it. A chirp the replica does not have may be
-    /// one just posted that it has not replayed yet, so the primary is asked then too; and
-    /// one deleted lately is read from the primary only, as the replica may still have it.
+    /// One chirp, from the replica when it has it, read in a batch with whatever other
+    /// chirps are being read (see `batch`). A chirp the replica does not have may be one just
+    /// posted that it has not replayed yet, so the primary is asked then too; and one deleted
+    /// lately is read from the primary only, as the replica may still have it.
     pub async fn chirp(&self, id: Uuid) -> sqlx::Result<Option<Chirp>> {
-        let get = |db| sqlx::query_file_as!(Chirp, "src/store/sql/chirp_by_id.sql", id).fetch_optional(db);
-        let replica = self.replica().filter(|_| !self.replica_may_be_stale_for(id));
+        let replica = self
+            .replica_chirps_by_id
+            .as_ref()
+            .filter(|_| self.replica_usable() == Some(true) && !self.replica_may_be_stale_for(id));
         if let Some(replica) = replica {
-            match get(replica).await {
+            match replica.call(id).await {
                 Ok(Some(chirp)) => return Ok(Some(chirp)),
                 Ok(None) => {}
                 Err(err) => self.replica_failed(&err),
             }
         }
-        get(self.primary()).await
+        self.chirps_by_id.call(id).await
     }
 
     /// At most `limit` chirps after `after` (from the replica when there is a healthy one,
@@ -105,20 +108,6 @@ impl Store {
         .try_flatten()
     }
 
-    /// The new chirp, or `None` when its author no longer exists.
-    pub async fn insert_chirp(&self, body: &str, author: Uuid) -> sqlx::Result<Option<Chirp>> {
-        let inserted = sqlx::query_file_as!(Chirp, "src/store/sql/insert_chirp.sql", body, author)
-            .fetch_one(self.primary())
-            .await;
-        match inserted {
-            Err(err) if violates(&err, "chirps_user_id_fkey") => Ok(None),
-            other => {
-                self.wrote(author);
-                other.map(Some)
-            }
-        }
-    }
-
     /// Deletes the chirp if `author` wrote it.
     pub async fn delete_chirp(&self, id: Uuid, author: Uuid) -> sqlx::Result<ChirpDeletion> {
         let deleted = sqlx::query!("delete from chirps where id = $1 and user_id = $2", id, author)
@@ -137,6 +126,40 @@ impl Store {
             ChirpDeletion::NotTheAuthor
         } else {
             ChirpDeletion::NotFound
+        })
+    }
+}
+
+/// The batched work of reading chirps by id: one statement for the batch, and each id its
+/// own chirp or none.
+pub struct ChirpsById;
+
+impl Work for ChirpsById {
+    type In = Uuid;
+    type Out = Option<Chirp>;
+
+    fn run<'c>(
+        &'c self,
+        conn: &'c mut sqlx::PgConnection,
+        named: bool,
+        ids: Vec<Uuid>,
+    ) -> futures_util::future::BoxFuture<'c, sqlx::Result<Vec<sqlx::Result<Option<Chirp>>>>> {
+        Box::pin(async move {
+            let mut unique = ids.clone();
+            unique.sort_unstable();
+            unique.dedup();
+            let read = |conn| sqlx::query_file_as!(Chirp, "src/store/sql/chirps_by_ids.sql", &unique).fetch_all(conn);
+            let chirps = if named {
+                read(Statements::new(&mut *conn, true)).await?
+            } else {
+                // Behind a transaction-mode pooler, a statement needs a transaction of its own.
+                let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+                let chirps = read(Statements::new(&mut *tx, false)).await?;
+                tx.commit().await?;
+                chirps
+            };
+            let found: std::collections::HashMap<Uuid, Chirp> = chirps.into_iter().map(|c| (c.id, c)).collect();
+            Ok(ids.iter().map(|id| Ok(found.get(id).cloned())).collect())
         })
     }
 }

@@ -22,6 +22,8 @@ const CHECK_TIMEOUT: Duration = Duration::from_secs(1);
 #[derive(Debug, Default)]
 pub struct Health {
     down: AtomicBool,
+    /// Outages seen since start: a connection made before the last one may be dead.
+    outages: std::sync::atomic::AtomicU64,
     suspect: Notify,
 }
 
@@ -47,6 +49,9 @@ impl Health {
                 let _ = suspect.await;
                 let up = matches!(tokio::time::timeout(CHECK_TIMEOUT, answers(&options)).await, Ok(Ok(())));
                 if health.down.swap(!up, Ordering::Relaxed) == up {
+                    if !up {
+                        health.outages.fetch_add(1, Ordering::Relaxed);
+                    }
                     if up {
                         tracing::info!("the database is back");
                     } else {
@@ -60,6 +65,11 @@ impl Health {
 
     pub fn is_down(&self) -> bool {
         self.down.load(Ordering::Relaxed)
+    }
+
+    /// How many outages have been seen since start.
+    pub fn outages(&self) -> u64 {
+        self.outages.load(Ordering::Relaxed)
     }
 
     /// A query failed as it would in an outage: check now.

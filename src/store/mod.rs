@@ -2,6 +2,7 @@
 //! file per kind of row, so "where is the SQL for chirps?" is `store/chirps.rs` (and the
 //! statements it runs from `store/sql/`). It also owns the connection pool and migrations.
 
+mod batch;
 mod chirps;
 mod counters;
 mod events;
@@ -10,6 +11,7 @@ mod freshness;
 mod health;
 mod idempotency;
 mod paging;
+mod posting;
 mod profiles;
 mod replica;
 mod statements;
@@ -29,11 +31,16 @@ use sqlx::{
 };
 use uuid::Uuid;
 
+pub use batch::BatchStats;
+use batch::{Batcher, Lane};
+use chirps::ChirpsById;
 pub use chirps::{Chirp, ChirpDeletion};
 pub use events::{Batch, Change, Event, Position};
 pub use follows::{Follow, FollowList};
-pub use idempotency::{KEY_LIFETIME, KeyedPost};
+pub use idempotency::KEY_LIFETIME;
 pub use paging::{Cursor, Order, Page};
+use posting::Posts;
+pub use posting::{NewPost, PostKey, PostOutcome};
 pub use profiles::{Profile, ProfileChanges, ProfileUpdate, UserRef};
 use replica::Replica;
 use statements::Statements;
@@ -127,7 +134,19 @@ pub struct Store {
     /// Whether queries may be kept on the server as named statements: not behind a
     /// transaction-mode pooler (see [`statements`]).
     named_statements: bool,
+    /// Chirps read by id, and posted, in batches (see [`batch`]), on connections of their
+    /// own; on the replica too when there is one.
+    chirps_by_id: Batcher<ChirpsById>,
+    replica_chirps_by_id: Option<Batcher<ChirpsById>>,
+    posts: Batcher<Posts>,
 }
+
+/// Workers per batched kind of work, each with a connection of its own (on top of
+/// `DB_MAX_CONNECTIONS`): two, so that one batch can form while the other is at the
+/// database.
+const BATCH_WORKERS: usize = 2;
+/// Requests in one batch at most.
+const BATCH_MOST: usize = 64;
 
 impl Store {
     /// Pools that connect when first used: the server starts, and recovers, whether or not
@@ -145,8 +164,22 @@ impl Store {
             let replica = pool(options(replica), &databases.pool);
             Replica::watch(replica, primary.clone(), databases.replica_max_lag, named_statements)
         });
+        let health = Health::watch(options(&databases.primary));
+        let lane = |options: PgConnectOptions, health: Option<&Arc<Health>>| Lane {
+            options,
+            named: named_statements,
+            timeout: databases.pool.acquire_timeout,
+            health: health.cloned(),
+        };
+        let primary_lane = lane(options(&databases.primary), Some(&health));
         Self {
-            health: Health::watch(options(&databases.primary)),
+            chirps_by_id: Batcher::spawn(ChirpsById, primary_lane.clone(), BATCH_WORKERS, BATCH_MOST),
+            replica_chirps_by_id: databases
+                .replica
+                .as_ref()
+                .map(|replica| Batcher::spawn(ChirpsById, lane(options(replica), None), BATCH_WORKERS, BATCH_MOST)),
+            posts: Batcher::spawn(Posts, primary_lane, BATCH_WORKERS, BATCH_MOST),
+            health,
             primary,
             replica,
             waits: Arc::default(),
@@ -253,6 +286,11 @@ impl Store {
             pools.push(reading("replica", replica.pool(), &self.replica_waits));
         }
         pools
+    }
+
+    /// The batches of reads by id and of posts so far, for the metrics.
+    pub fn batches(&self) -> [(&'static str, &BatchStats); 2] {
+        [("chirp_by_id", &self.chirps_by_id.stats), ("post", &self.posts.stats)]
     }
 
     /// Whether the background check last found the primary answering.

@@ -1,6 +1,7 @@
 //! Chirpy over HTTP against a real PostgreSQL: one binary, one fresh database per test.
 
 mod admin;
+mod batching;
 mod binary;
 mod cache;
 mod chirps;
