@@ -19,7 +19,11 @@ export class ApiError extends Error {
 
 const SESSION_EXPIRED = 'Your session has expired. Please log in again.';
 
-async function send(method, path, { body, bearer, extraHeaders = {} } = {}) {
+/**
+ * One request. Resolves to the parsed body, or with `page` set to `{ items, next }`: the
+ * body and the URL of the next page from the `Link` header (null on the last page).
+ */
+async function send(method, path, { body, bearer, extraHeaders = {}, page = false } = {}) {
   const headers = { Accept: 'application/json', ...extraHeaders };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (bearer) headers.Authorization = `Bearer ${bearer}`;
@@ -41,7 +45,19 @@ async function send(method, path, { body, bearer, extraHeaders = {} } = {}) {
     });
   }
   if (response.status === 204) return null;
-  return response.json();
+  const parsed = await response.json();
+  return page ? { items: parsed, next: nextLink(response.headers.get('Link')) } : parsed;
+}
+
+/**
+ * The `rel="next"` URL of a `Link` header. Only a path on this server's API is followed:
+ * the request for the next page may carry the access token.
+ */
+function nextLink(header) {
+  const match = /<([^>]*)>\s*;\s*rel="?next"?/.exec(header ?? '');
+  if (!match) return null;
+  const url = match[1];
+  return url.startsWith('/api/') ? url : null;
 }
 
 /** The server's own words: every error body is `{"error": "..."}`. */
@@ -79,17 +95,18 @@ function refreshAccessToken(session) {
   return refreshing;
 }
 
-async function authed(method, path, body, extraHeaders) {
+/** `send` with the access token; `options` as for `send`, less `bearer`. */
+async function authed(method, path, options = {}) {
   const session = getSession();
   if (!session) throw new ApiError(401, 'Please log in first.', { sessionExpired: true });
   try {
-    return await send(method, path, { body, bearer: session.token, extraHeaders });
+    return await send(method, path, { ...options, bearer: session.token });
   } catch (error) {
     if (error.status !== 401) throw error;
   }
   const token = await refreshAccessToken(session);
   try {
-    return await send(method, path, { body, bearer: token, extraHeaders });
+    return await send(method, path, { ...options, bearer: token });
   } catch (error) {
     // A brand-new token refused: the account is gone. Retry only once, then give up.
     if (error.status === 401) {
@@ -100,8 +117,16 @@ async function authed(method, path, body, extraHeaders) {
   }
 }
 
-export async function signUp(email, password) {
-  return send('POST', '/api/users', { body: { email, password } });
+/** Reads that say more with the access token (`followed_by_me`) send it when logged in. */
+function asViewer(method, path, options = {}) {
+  return getSession() ? authed(method, path, options) : send(method, path, options);
+}
+
+/** `handle` is optional: an empty one is left out. */
+export async function signUp(email, password, handle = '') {
+  const body = { email, password };
+  if (handle) body.handle = handle;
+  return send('POST', '/api/users', { body });
 }
 
 export async function logIn(email, password) {
@@ -124,11 +149,87 @@ export async function logOut() {
   }
 }
 
-/** `sort` is `desc` (newest first) or `asc`; `authorId` filters to one author. */
+/** Chirps come a page at a time, and each page says where the next one is. */
+export const PAGE_SIZE = 20;
+
+/**
+ * The first page of chirps, `{ items, next }`: `sort` is `desc` (newest first) or `asc`;
+ * `authorId` filters to one author.
+ */
 export async function listChirps({ sort = 'desc', authorId = null } = {}) {
   const query = new URLSearchParams({ sort });
   if (authorId) query.set('author_id', authorId);
-  return send('GET', `/api/chirps?${query}`);
+  query.set('limit', String(PAGE_SIZE));
+  return send('GET', `/api/chirps?${query}`, { page: true });
+}
+
+/** The first page of the home timeline (one's own chirps and those of whom one follows). */
+export async function homeTimeline() {
+  return authed('GET', `/api/timelines/home?limit=${PAGE_SIZE}`, { page: true });
+}
+
+/** The page a `next` from listChirps or homeTimeline names. */
+export async function nextPage(url) {
+  return url.startsWith('/api/timelines/') ? authed('GET', url, { page: true }) : send('GET', url, { page: true });
+}
+
+/** A user's public profile, by id or handle; with `followed_by_me` when logged in. */
+export async function getProfile(user) {
+  return asViewer('GET', `/api/users/${encodeURIComponent(user)}`);
+}
+
+export async function follow(userId) {
+  return authed('PUT', `/api/users/${encodeURIComponent(userId)}/follow`);
+}
+
+export async function unfollow(userId) {
+  return authed('DELETE', `/api/users/${encodeURIComponent(userId)}/follow`);
+}
+
+/** Sets any of `handle` (null removes it), `display_name` and `bio`; resolves to the user. */
+export async function updateProfile(fields) {
+  const user = await authed('PATCH', '/api/users/me', { body: fields });
+  updateUser(user);
+  return user;
+}
+
+/**
+ * Opens a stream that needs the access token (the home timeline's), refreshing the token
+ * once on a 401 as every other call does. Resolves to the open Response; rejects with an
+ * ApiError (status 0: no answer; `sessionExpired` when the session is over), or with the
+ * AbortError when `signal` aborts it.
+ */
+export async function openAuthedStream(path, { headers = {}, signal } = {}) {
+  const session = getSession();
+  if (!session) throw new ApiError(401, 'Please log in first.', { sessionExpired: true });
+  const open = async (token) => {
+    try {
+      return await fetch(path, {
+        headers: { Accept: 'text/event-stream', ...headers, Authorization: `Bearer ${token}` },
+        cache: 'no-store',
+        signal,
+      });
+    } catch (error) {
+      if (signal?.aborted) throw error;
+      throw new ApiError(0, 'Could not reach the Chirpy server.');
+    }
+  };
+  let response = await open(session.token);
+  if (response.status === 401) {
+    const token = await refreshAccessToken(session);
+    response = await open(token);
+    if (response.status === 401) {
+      endSession();
+      throw new ApiError(401, SESSION_EXPIRED, { sessionExpired: true });
+    }
+  }
+  if (!response.ok) {
+    const retryAfter = Number.parseInt(response.headers.get('Retry-After') ?? '', 10);
+    throw new ApiError(response.status, await errorMessage(response), {
+      retryAfter: Number.isNaN(retryAfter) ? null : retryAfter,
+    });
+  }
+  return response;
 }
 
 /**
@@ -136,7 +237,7 @@ export async function listChirps({ sort = 'desc', authorId = null } = {}) {
  * the outcome is unknown, so a lost answer never becomes two chirps.
  */
 export async function postChirp(body, idempotencyKey) {
-  return retryOnce(() => authed('POST', '/api/chirps', { body }, { 'Idempotency-Key': idempotencyKey }));
+  return retryOnce(() => authed('POST', '/api/chirps', { body: { body }, extraHeaders: { 'Idempotency-Key': idempotencyKey } }));
 }
 
 export async function deleteChirp(id) {
@@ -156,7 +257,7 @@ export async function refreshUser() {
  * the session going.
  */
 export async function updateAccount(email, password) {
-  const user = await authed('PUT', '/api/users', { email, password });
+  const user = await authed('PUT', '/api/users', { body: { email, password } });
   updateUser(user);
   try {
     await logIn(email, password);

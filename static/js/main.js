@@ -1,16 +1,20 @@
 // The Chirpy web app: wires the page in index.html to the API.
 //
 // Views: logged out, the log-in / sign-up card and the public feed; logged in, the
-// composer and the feed, or the account settings. Which one shows follows the session
-// (see session.js), so a session that ends anywhere (log out, or a refused refresh token)
-// brings the log-in card back. The feed follows the live stream (see live.js), so chirps
-// posted and deleted anywhere show up without a reload.
+// composer and the feed (Home or Everyone), or the settings. A profile page (#/@handle, or
+// #/u/<id> for a user without a handle) shows a user and their chirps to anyone. Which
+// view shows follows the session (see session.js), so a session that ends anywhere (log
+// out, or a refused refresh token) brings the log-in card back, and the address (see
+// routes.js). The chirps themselves, live, are feed_view.js's; the profile card is
+// profile_view.js's.
 
 import * as api from './api.js';
-import { el, say, show } from './dom.js';
-import { authorName, findChirp, placeChirp, renderChirp } from './feed.js';
+import { say, show } from './dom.js';
+import { focusFeed, renameMe, sessionChanged, showAuthor, showFeed, showOwnChirp, startFeed } from './feed_view.js';
 import { newIdempotencyKey } from './idempotency.js';
-import { followChirps } from './live.js';
+import { closeProfile, openProfile, startProfiles } from './profile_view.js';
+import { forgetProfiles, remember } from './profiles.js';
+import { parseRoute, profileRoute } from './routes.js';
 import { getSession, sessionEvents } from './session.js';
 import { MAX_CHIRP_CHARS, charCount } from './text.js';
 
@@ -45,14 +49,8 @@ const ui = {
   chirpError: $('chirp-error'),
 
   feedView: $('feed-view'),
-  feedHeading: $('feed-heading'),
-  liveIndicator: $('live-indicator'),
-  sortToggle: $('sort-toggle'),
-  filterBar: $('filter-bar'),
-  filterLabel: $('filter-label'),
-  clearFilter: $('clear-filter'),
-  feedMessage: $('feed-message'),
-  feed: $('feed'),
+  profileView: $('profile-view'),
+  profileName: $('profile-name'),
 
   settingsView: $('settings-view'),
   settingsForm: $('settings-form'),
@@ -62,10 +60,17 @@ const ui = {
   settingsError: $('settings-error'),
   settingsHeading: $('settings-heading'),
   settingsCancel: $('settings-cancel'),
+  profileForm: $('profile-form'),
+  profileHandle: $('profile-handle-input'),
+  profileDisplayName: $('profile-display-name'),
+  profileBio: $('profile-bio-input'),
+  profileError: $('profile-error'),
 };
 
-/** What the feed shows: newest first unless toggled, everyone unless filtered. */
-const feedState = { sort: 'desc', authorId: null };
+/** Where the address points: `{ view: 'feed' }` or `{ view: 'profile', user }` (see routes.js). */
+let route = parseRoute(location.hash) ?? { view: 'feed' };
+/** On a profile page: whether there is a profile to show chirps under. */
+let profileFound = false;
 let showingSettings = false;
 
 // ---- Rendering the session ---------------------------------------------------------
@@ -76,9 +81,12 @@ function render() {
   show(ui.authView, !loggedIn);
   show(ui.whoami, loggedIn);
   show(ui.accountNav, loggedIn);
-  show(ui.composer, loggedIn && !showingSettings);
-  show(ui.feedView, !showingSettings || !loggedIn);
-  show(ui.settingsView, loggedIn && showingSettings);
+  const settings = loggedIn && showingSettings;
+  const profile = route.view === 'profile';
+  show(ui.composer, loggedIn && !settings && !profile);
+  show(ui.profileView, profile && !settings);
+  show(ui.feedView, !settings && (!profile || profileFound));
+  show(ui.settingsView, settings);
   if (loggedIn) {
     ui.whoamiEmail.textContent = session.user.email;
     ui.whoamiEmail.title = session.user.email;
@@ -95,10 +103,15 @@ sessionEvents.addEventListener('change', () => {
   const userId = getSession()?.user.id ?? null;
   if (!userId) showingSettings = false;
   render();
+  // The same person, perhaps renamed on another device (GET /api/users/me says so).
+  if (userId && userId === lastUserId) renameMe();
   // A different person (or nobody) now: "you" and the delete buttons change hands.
   if (userId !== lastUserId) {
     lastUserId = userId;
-    loadFeed();
+    // `followed_by_me` was someone else's view.
+    forgetProfiles();
+    sessionChanged();
+    if (route.view === 'profile') showRoute({ focus: false });
     if (userId) refreshUser();
   }
 });
@@ -179,10 +192,11 @@ ui.signupForm.addEventListener('submit', async (event) => {
   event.preventDefault();
   const email = ui.signupForm.elements.email.value.trim();
   const password = ui.signupForm.elements.password.value;
+  const handle = bareHandle(ui.signupForm.elements.handle.value);
   say(ui.signupError, '');
   await busy(ui.signupForm, async () => {
     try {
-      await api.signUp(email, password);
+      await api.signUp(email, password, handle);
     } catch (error) {
       say(ui.signupError, error.message);
       return;
@@ -268,8 +282,7 @@ ui.chirpForm.addEventListener('submit', async (event) => {
     ui.chirpBody.value = '';
     const censored = chirp.body !== body;
     say(ui.status, censored ? 'Posted, with some words replaced by ****.' : 'Posted.');
-    // Shown now rather than when the stream brings it; the stream's copy is then ignored.
-    afterLoad(() => showChirp(chirp));
+    showOwnChirp(chirp);
   } catch (error) {
     if (error.sessionExpired) sessionLost(error);
     else say(ui.chirpError, error.message);
@@ -279,147 +292,18 @@ ui.chirpForm.addEventListener('submit', async (event) => {
   }
 });
 
-// ---- The feed ------------------------------------------------------------------------
-
-// Only the answer to the latest request is shown, however the responses arrive.
-let feedGeneration = 0;
-
-// Changes that come while a list is loading (stream events, one's own post) wait for it and
-// are then applied on top: the list may predate them. Applying one twice changes nothing.
-let heldChanges = null;
-
-function afterLoad(change) {
-  if (heldChanges) heldChanges.push(change);
-  else change();
-}
-
-function applyHeldChanges() {
-  const changes = heldChanges ?? [];
-  heldChanges = null;
-  changes.forEach((change) => change());
-}
-
-async function loadFeed() {
-  const generation = ++feedGeneration;
-  heldChanges ??= [];
-  ui.feed.setAttribute('aria-busy', 'true');
-  renderFeedControls();
-  let chirps = null;
-  let failure = null;
-  try {
-    chirps = await api.listChirps(feedState);
-  } catch (error) {
-    failure = error;
-  }
-  if (generation !== feedGeneration) return;
-  if (failure) {
-    say(ui.feedMessage, `Could not load chirps: ${failure.message}`);
-  } else {
-    ui.feed.replaceChildren(...chirps.map(renderFeedItem));
-    updateFeedMessage();
-  }
-  ui.feed.removeAttribute('aria-busy');
-  applyHeldChanges();
-  // Tells the browser tests that the first feed has been drawn (or failed to load).
-  document.documentElement.dataset.ready = 'true';
-}
-
-function renderFeedItem(chirp) {
-  const me = getSession()?.user ?? null;
-  return renderChirp(chirp, { me, onAuthor: filterByAuthor, onDelete: removeChirp });
-}
-
-function updateFeedMessage() {
-  if (ui.feed.children.length) say(ui.feedMessage, '');
-  else say(ui.feedMessage, feedState.authorId ? 'No chirps by this author yet.' : 'No chirps yet. Be the first!');
-}
-
-/** Adds a chirp the feed should show, unless it is there already. */
-function showChirp(chirp) {
-  if (feedState.authorId && chirp.user_id !== feedState.authorId) return;
-  if (findChirp(ui.feed, chirp.id)) return;
-  placeChirp(ui.feed, renderFeedItem(chirp), feedState.sort);
-  updateFeedMessage();
-}
-
-/** Takes a deleted chirp off the feed, if it is there. */
-function dropChirp(id) {
-  const item = findChirp(ui.feed, id);
-  if (!item) return;
-  // Focus inside the item (its delete button) would fall to <body>: keep it in the feed.
-  if (item.contains(document.activeElement)) ui.feedHeading.focus();
-  item.remove();
-  updateFeedMessage();
-}
-
-// The stream for the author shown; a new one (and a new list) when the filter changes.
-let stream = null;
-
-function followFeed() {
-  stream?.close();
-  stream = followChirps(feedState.authorId, {
-    onCreated: (chirp) => afterLoad(() => showChirp(chirp)),
-    onDeleted: (id) => afterLoad(() => dropChirp(id)),
-    onState: (live) => show(ui.liveIndicator, live),
-    onSubscribed: loadFeed,
-  });
-}
-
-function renderFeedControls() {
-  const newestFirst = feedState.sort === 'desc';
-  ui.sortToggle.textContent = newestFirst ? 'Newest first' : 'Oldest first';
-  ui.sortToggle.dataset.sort = feedState.sort;
-  const me = getSession()?.user ?? null;
-  if (feedState.authorId) {
-    ui.filterLabel.replaceChildren(
-      'Showing chirps by ',
-      el('strong', {}, authorName(feedState.authorId, me)),
-      '.',
-    );
-  }
-  show(ui.filterBar, Boolean(feedState.authorId));
-  ui.feedHeading.textContent = feedState.authorId ? 'Chirps by one author' : 'Latest chirps';
-}
-
-function filterByAuthor(userId) {
-  feedState.authorId = userId;
-  renderFeedControls();
-  followFeed();
-  ui.clearFilter.focus();
-}
-
-ui.clearFilter.addEventListener('click', () => {
-  feedState.authorId = null;
-  renderFeedControls();
-  followFeed();
-  ui.feedHeading.focus();
-});
-
-ui.sortToggle.addEventListener('click', () => {
-  feedState.sort = feedState.sort === 'desc' ? 'asc' : 'desc';
-  loadFeed();
-});
-
-async function removeChirp(chirp, button) {
-  button.disabled = true;
-  try {
-    await api.deleteChirp(chirp.id);
-    afterLoad(() => dropChirp(chirp.id));
-    say(ui.status, 'Chirp deleted.');
-    ui.feedHeading.focus();
-  } catch (error) {
-    button.disabled = false;
-    if (error.sessionExpired) sessionLost(error);
-    else say(ui.status, `Could not delete the chirp: ${error.message}`);
-  }
-}
-
 // ---- Account settings ----------------------------------------------------------------
 
 function openSettings() {
   showingSettings = true;
+  const user = getSession()?.user;
+  ui.profileForm.reset();
+  ui.profileHandle.value = user?.handle ?? '';
+  ui.profileDisplayName.value = user?.display_name ?? '';
+  ui.profileBio.value = user?.bio ?? '';
+  say(ui.profileError, '');
   ui.settingsForm.reset();
-  ui.settingsEmail.value = getSession()?.user.email ?? '';
+  ui.settingsEmail.value = user?.email ?? '';
   say(ui.settingsError, '');
   render();
   ui.settingsHeading.focus();
@@ -428,8 +312,42 @@ function openSettings() {
 function closeSettings() {
   showingSettings = false;
   render();
-  ui.chirpBody.focus();
+  if (route.view === 'profile') ui.profileName.focus();
+  else ui.chirpBody.focus();
 }
+
+/** What the server wants of a handle typed with its `@`, or with spaces around it. */
+function bareHandle(text) {
+  return text.trim().replace(/^@/, '');
+}
+
+ui.profileForm.addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const handle = bareHandle(ui.profileHandle.value);
+  const fields = {
+    // An empty handle removes it.
+    handle: handle || null,
+    display_name: ui.profileDisplayName.value.trim(),
+    bio: ui.profileBio.value.trim(),
+  };
+  say(ui.profileError, '');
+  await busy(ui.profileForm, async () => {
+    try {
+      // As the server keeps it (profanity masked): the session, the cache and the page.
+      const user = await api.updateProfile(fields);
+      remember({ id: user.id, handle: user.handle ?? null, display_name: user.display_name, bio: user.bio });
+      renameMe();
+      closeSettings();
+      say(ui.status, user.handle ? `Your profile is saved. You are @${user.handle}.` : 'Your profile is saved.');
+    } catch (error) {
+      if (error.sessionExpired) sessionLost(error);
+      else {
+        say(ui.profileError, error.message);
+        if (error.status === 409 || /handle/i.test(error.message)) ui.profileHandle.focus();
+      }
+    }
+  });
+});
 
 ui.settingsButton.addEventListener('click', openSettings);
 ui.settingsCancel.addEventListener('click', closeSettings);
@@ -459,8 +377,54 @@ ui.settingsForm.addEventListener('submit', async (event) => {
 
 // ---- Start ---------------------------------------------------------------------------
 
+// ---- Routes ----------------------------------------------------------------------------
+
+// The profile asked for last, so that only the latest answer counts.
+let routeGeneration = 0;
+
+/** Shows what the address names; `focus`: move focus there (after a click, not on load). */
+async function showRoute({ focus }) {
+  const mine = ++routeGeneration;
+  showingSettings = false;
+  if (route.view !== 'profile') {
+    closeProfile();
+    profileFound = false;
+    render();
+    showFeed();
+    if (focus) focusFeed();
+    return;
+  }
+  render();
+  if (focus) ui.profileName.focus();
+  const profile = await openProfile(route.user);
+  if (mine !== routeGeneration || profile === undefined) return;
+  profileFound = Boolean(profile);
+  render();
+  if (!profile) {
+    // Tells the browser tests the page has settled: there are no chirps to show here.
+    document.documentElement.dataset.ready = 'true';
+    return;
+  }
+  showAuthor(profile.id);
+  // The address to share is by handle when there is one (#/u/<id> stays valid too).
+  const canonical = profileRoute(profile);
+  if (location.hash !== canonical) history.replaceState(null, '', canonical);
+}
+
+window.addEventListener('hashchange', () => {
+  // Other fragments (the skip link's #main) are places on the page, not routes.
+  const next = parseRoute(location.hash);
+  if (!next) return;
+  route = next;
+  showRoute({ focus: true });
+});
+
+// ---- Start ---------------------------------------------------------------------------
+
+startProfiles({ sessionLost, editProfile: openSettings });
+startFeed({ sessionLost });
 render();
 updateCounter();
 if (getSession()) refreshUser();
-// The first list loads once the stream listens (see followFeed).
-followFeed();
+// The first list loads once its stream listens (see feed_view.js).
+showRoute({ focus: false });

@@ -1,5 +1,5 @@
 // The logged-in session, kept in localStorage so it survives a reload:
-//   { user: { id, email, is_chirpy_red }, token, refreshToken }
+//   { user: { id, email, is_chirpy_red, handle, display_name, bio }, token, refreshToken }
 // `token` is the short-lived access token (a JWT); `refreshToken` gets a new one from
 // POST /api/refresh and is revoked by POST /api/revoke on log out.
 //
@@ -81,6 +81,13 @@ export function endSession() {
   store();
 }
 
-function pickUser({ id, email, is_chirpy_red }) {
-  return { id, email, is_chirpy_red: Boolean(is_chirpy_red) };
+function pickUser({ id, email, is_chirpy_red, handle, display_name, bio }) {
+  return {
+    id,
+    email,
+    is_chirpy_red: Boolean(is_chirpy_red),
+    handle: handle ?? null,
+    display_name: display_name ?? '',
+    bio: bio ?? '',
+  };
 }

@@ -13,7 +13,7 @@ export function charCount(text) {
   return [...text].length;
 }
 
-/** Users are known to the feed by id only (there is no endpoint to look up an email). */
+/** A user who has neither a display name nor a handle is known by the start of their id. */
 export function shortId(uuid) {
   return uuid.slice(0, 8);
 }

@@ -1,0 +1,29 @@
+// The app's addresses, in the URL's fragment (the server serves one page): `#/` (or none)
+// is the feed, `#/@handle` a user's profile page by handle, `#/u/<id>` by id (for users
+// without a handle). Other fragments (the skip link's `#main`) are not routes.
+
+import { profileHref } from './profiles.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** `{ view: 'feed' }`, `{ view: 'profile', user }` (a handle or an id), or null: not a route. */
+export function parseRoute(hash) {
+  if (hash === '' || hash === '#') return { view: 'feed' };
+  if (!hash.startsWith('#/')) return null;
+  let path;
+  try {
+    path = decodeURIComponent(hash.slice(1));
+  } catch {
+    return { view: 'feed' };
+  }
+  const handle = /^\/@(.+)$/.exec(path);
+  if (handle) return { view: 'profile', user: handle[1] };
+  const id = /^\/u\/(.+)$/.exec(path);
+  if (id && UUID.test(id[1])) return { view: 'profile', user: id[1].toLowerCase() };
+  return { view: 'feed' };
+}
+
+/** The address of a profile's page. */
+export function profileRoute(profile) {
+  return profileHref(profile, profile.id);
+}
