@@ -20,8 +20,10 @@ import {
   logIn,
   nextResponse,
   post,
+  profileShown,
   readFeed,
   reloadFeed,
+  showTab,
   signUp,
   storedSession,
   text,
@@ -138,6 +140,9 @@ test('hostile text in a chirp is shown as text and never runs', async (t) => {
     const mine = await post(page, HOSTILE);
     shown = (await readFeed(page)).find((c) => c.id === mine.id);
     assert.equal(shown.body, HOSTILE);
+    // Home holds only one's own (the author is not followed): Everyone has both.
+    await showTab(page, 'Everyone');
+    assert.equal((await readFeed(page)).find((c) => c.id === viaApi.id).body, HOSTILE);
 
     const bodies = page.locator('#feed .chirp-body');
     assert.equal(await page.locator('#feed .chirp-body *').count(), 0, 'chirp bodies hold text only');
@@ -148,31 +153,42 @@ test('hostile text in a chirp is shown as text and never runs', async (t) => {
   });
 });
 
-test('filter the feed by clicking an author, and clear the filter', async (t) => {
+test('clicking an author opens their profile page with only their chirps; back returns to the feed', async (t) => {
   const other = await suite.api.newUser('other');
   const theirs = await suite.api.postChirp(other.token, 'A chirp by someone else');
   const user = await suite.api.newUser('filterer');
   await inApp(t, async ({ page }) => {
     await logIn(page, user.email, user.password);
     const mine = await post(page, 'A chirp of my own');
+    await showTab(page, 'Everyone');
     let feed = await readFeed(page);
     assert.ok(feed.some((c) => c.id === theirs.id) && feed.some((c) => c.id === mine.id));
 
+    // Without a handle or a name, an author is the start of their id, linked by id.
     const theirAuthor = page.locator(`#feed li[data-chirp-id="${theirs.id}"] .author`);
-    assert.equal((await theirAuthor.textContent()).replace('Show only chirps by ', ''), other.id.slice(0, 8));
+    assert.equal(await theirAuthor.textContent(), other.id.slice(0, 8));
+    assert.equal(await theirAuthor.getAttribute('href'), `#/u/${other.id}`);
     feed = await reloadFeed(page, () => theirAuthor.click(), (url) => url.searchParams.get('author_id') === other.id);
     assert.deepEqual(feed.map((c) => c.id), [theirs.id]);
-    assert.ok(await page.locator('#filter-bar').isVisible());
-    assert.match(await text(page, '#filter-label'), new RegExp(other.id.slice(0, 8)));
+    await profileShown(page, other.id.slice(0, 8));
+    assert.equal(await page.evaluate(() => location.hash), `#/u/${other.id}`);
+    assert.ok(await page.locator('#composer').isHidden(), 'a profile page has no composer');
+    assert.ok(await page.locator('#feed-tabs').isHidden(), 'nor tabs');
+    assert.match(await text(page, '#profile-chirps'), /^1 chirp$/);
+    assert.equal(await page.evaluate(() => document.activeElement.id), 'profile-name', 'focus moves to the profile');
 
-    feed = await reloadFeed(page, () => page.click('#clear-filter'), (url) => !url.searchParams.has('author_id'));
+    feed = await reloadFeed(page, () => page.click('#back-to-feed'), (url) => !url.searchParams.has('author_id'));
     assert.ok(feed.some((c) => c.id === theirs.id) && feed.some((c) => c.id === mine.id));
-    assert.ok(await page.locator('#filter-bar').isHidden());
+    assert.ok(await page.locator('#profile-view').isHidden());
+    assert.equal(await page.getAttribute('#tab-everyone', 'aria-selected'), 'true', 'back on the tab it left');
 
     const myAuthor = page.locator(`#feed li[data-chirp-id="${mine.id}"] .author`);
+    assert.equal(await myAuthor.textContent(), 'you');
     feed = await reloadFeed(page, () => myAuthor.click(), (url) => url.searchParams.get('author_id') === user.id);
     assert.deepEqual(feed.map((c) => c.id), [mine.id]);
-    assert.match(await text(page, '#filter-label'), /by you/);
+    await profileShown(page, user.id.slice(0, 8));
+    assert.ok(await page.locator('#edit-profile-button').isVisible(), 'one\'s own profile: edit it');
+    assert.ok(await page.locator('#follow-button').isHidden(), 'and no following oneself');
   });
 });
 
@@ -183,7 +199,7 @@ test('the feed is newest first by default and the toggle switches to oldest firs
   const positions = (feed) => posted.map((id) => feed.findIndex((c) => c.id === id));
 
   await inApp(t, async ({ page, requests }) => {
-    assert.ok(requests.includes('GET /api/chirps?sort=desc'), 'newest first by default');
+    assert.ok(requests.includes('GET /api/chirps?sort=desc&limit=20'), 'newest first by default, a page at a time');
     assert.equal(await text(page, '#sort-toggle'), 'Newest first');
     let [first, second, third] = positions(await readFeed(page));
     assert.ok(third < second && second < first, 'newest first');
@@ -206,6 +222,7 @@ test('delete your own chirp; someone else\'s has no delete button', async (t) =>
   await inApp(t, async ({ page }) => {
     await logIn(page, user.email, user.password);
     const mine = await post(page, 'Delete me');
+    await showTab(page, 'Everyone');
     const feed = await readFeed(page);
     assert.equal(feed.find((c) => c.id === theirs.id).canDelete, false);
     assert.equal(feed.find((c) => c.id === mine.id).canDelete, true);
@@ -380,13 +397,23 @@ test('keyboard only: Tab through the log-in form, submit with Space, post with E
     assert.equal((await posted).status(), 201);
     await eventually(async () => assert.equal((await readFeed(page))[0]?.body, 'Typed without a mouse'));
 
+    // On to the tabs (one Tab stop: the selected one), where an arrow key selects Everyone.
+    for (let i = 0; i < 5 && (await focused()) !== 'tab-home'; i++) await page.keyboard.press('Tab');
+    assert.equal(await focused(), 'tab-home');
+    assert.ok(await focusVisible());
+    const everyone = nextResponse(page, 'GET', '/api/chirps');
+    await page.keyboard.press('ArrowRight');
+    assert.equal((await everyone).status(), 200);
+    assert.equal(await focused(), 'tab-everyone');
+    assert.equal(await page.getAttribute('#tab-everyone', 'aria-selected'), 'true');
+
     // On to the sort toggle, and Enter flips it.
     for (let i = 0; i < 5 && (await focused()) !== 'sort-toggle'; i++) await page.keyboard.press('Tab');
     assert.equal(await focused(), 'sort-toggle');
     const sorted = nextResponse(page, 'GET', '/api/chirps', (url) => url.searchParams.get('sort') === 'asc');
     await page.keyboard.press('Enter');
     await sorted;
-    assert.ok(requests.includes('GET /api/chirps?sort=asc'));
+    assert.ok(requests.includes('GET /api/chirps?sort=asc&limit=20'));
   });
 });
 
@@ -417,8 +444,13 @@ test('main screens at 1280 and 375 px wide: screenshots, and nothing scrolls sid
   const kim = await suite.api.newUser('kim');
   const mike = await suite.api.newUser('mike');
   await suite.api.upgrade(me.id);
+  await suite.api.setProfile(me.token, { handle: 'saul', display_name: 'Saul Goodman', bio: 'Attorney at law.' });
+  await suite.api.setProfile(kim.token, { handle: 'kim', display_name: 'Kim Wexler', bio: 'Lawyer. Coffee first.' });
+  await suite.api.setProfile(mike.token, { handle: 'mike', display_name: 'Mike Ehrmantraut' });
+  await suite.api.follow(me.token, kim.id);
+  await suite.api.follow(me.token, mike.id);
   await suite.api.postChirp(kim.token, 'Morning, Chirpy! Coffee first, then whatever kerfuffle the day brings.');
-  await suite.api.postChirp(mike.token, 'Tip: click an author to see only their chirps. Click "Show everyone\'s chirps" to go back.');
+  await suite.api.postChirp(mike.token, 'Tip: click a name to open their profile, and follow them to see their chirps on Home.');
   await suite.api.postChirp(me.token, 'Just upgraded to Chirpy Red. The badge looks great next to my name.');
   await suite.api.postChirp(kim.token, 'Shipped the new release today. 140 characters is plenty when you keep it short.');
   const updateDocs = process.env.UPDATE_DOCS_SCREENSHOTS === '1';
@@ -453,12 +485,16 @@ test('main screens at 1280 and 375 px wide: screenshots, and nothing scrolls sid
       await page.fill('#chirp-body', '');
 
       await reloadFeed(page, () => page.click(`#feed li[data-user-id="${kim.id}"] .author >> nth=0`));
-      await shot('6-filtered');
-      await reloadFeed(page, () => page.click('#clear-filter'));
+      await profileShown(page, 'Kim Wexler');
+      await page.evaluate(() => { document.getElementById('status').textContent = ''; });
+      await shot('6-profile');
+      await page.click('#back-to-feed');
+      await showTab(page, 'Everyone');
+      await shot('7-everyone');
 
       await page.click('#settings-button');
       await page.locator('#settings-form').waitFor();
-      await shot('7-settings');
+      await shot('8-settings');
     }, { viewport });
   }
 });

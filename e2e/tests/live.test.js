@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import { inApp as runInApp } from './support/browser.js';
 import { startProxy } from './support/proxy.js';
 import { appSuite } from './support/suite.js';
-import { chirpInFeed, feedLive, listFetches, logIn, post, readFeed, reloadFeed } from './support/ui.js';
+import { chirpInFeed, feedLive, listFetches, logIn, post, readFeed, reloadFeed, showTab } from './support/ui.js';
 
 const suite = appSuite();
 const { inApp } = suite;
@@ -49,7 +49,8 @@ test('live chirps take their place in the sort order and respect the author filt
     await chirpInFeed(page, late.id);
     assert.equal((await readFeed(page)).at(-1).id, late.id, 'oldest first: at the bottom');
 
-    // Only Kim's chirps: a stream for her alone replaces the one for everyone.
+    // Kim's profile page, with only her chirps, newest first: a stream for her alone
+    // replaces the one for everyone.
     const mark = requests.length;
     const author = page.locator(`#feed li[data-chirp-id="${kimsFirst.id}"] .author`);
     await reloadFeed(page, () => author.click(), (url) => url.searchParams.get('author_id') === kim.id);
@@ -59,10 +60,11 @@ test('live chirps take their place in the sort order and respect the author filt
     const kims = await suite.api.postChirp(kim.token, 'Kim, live, while the feed shows only her');
     // Events come in order, so by the time Kim's shows, Mike's would have too.
     await chirpInFeed(page, kims.id);
-    assert.deepEqual((await readFeed(page)).map((c) => c.id), [kimsFirst.id, kims.id]);
+    assert.deepEqual((await readFeed(page)).map((c) => c.id), [kims.id, kimsFirst.id]);
 
-    const everyone = await reloadFeed(page, () => page.click('#clear-filter'), (url) => !url.searchParams.has('author_id'));
+    const everyone = await reloadFeed(page, () => page.click('#back-to-feed'), (url) => !url.searchParams.has('author_id'));
     assert.ok(everyone.some((c) => c.id === mikes.id), 'back to everyone, Mike included');
+    assert.equal(everyone.at(-1).id, kims.id, 'still oldest first');
     assert.equal(requests.slice(mark).filter((r) => r === 'GET /api/chirps/stream').length, 1);
   });
 });
@@ -72,6 +74,8 @@ test('your own post shows once, though the stream brings it too', async (t) => {
   const other = await suite.api.newUser('neighbour');
   await inApp(t, async ({ page }) => {
     await logIn(page, user.email, user.password);
+    // Everyone's feed (Home has its own test in social.test.js): the neighbour is not followed.
+    await showTab(page, 'Everyone');
     await feedLive(page);
     const mine = await post(page, 'Mine, from the composer');
     // Events come in order: once a later chirp has arrived, the event for mine has too.

@@ -1,5 +1,6 @@
 // Talking to the server directly, for what a test sets up or checks outside the page:
-// a second user and their chirps, the Polka webhook, whether a refresh token still works.
+// a second user, their profile, follows and chirps, the Polka webhook, whether a refresh
+// token still works.
 
 import { randomUUID } from 'node:crypto';
 
@@ -35,7 +36,9 @@ export function createApi(baseUrl) {
 
   return {
     call,
-    signUp: (email, password) => expectStatus(201, call('POST', '/api/users', { body: { email, password } })),
+    /** `handle` is optional. */
+    signUp: (email, password, handle) =>
+      expectStatus(201, call('POST', '/api/users', { body: handle ? { email, password, handle } : { email, password } })),
     logIn: (email, password) => expectStatus(200, call('POST', '/api/login', { body: { email, password } })),
     /** A new user, logged in: `{ id, email, password, token, refresh_token, ... }`. */
     async newUser(name) {
@@ -50,6 +53,14 @@ export function createApi(baseUrl) {
       expectStatus(204, call('DELETE', `/api/chirps/${id}`, { authorization: `Bearer ${token}` })),
     /** Every chirp by one user, oldest first. */
     chirpsBy: (userId) => expectStatus(200, call('GET', `/api/chirps?author_id=${userId}`)),
+    /** Sets any of `handle`, `display_name` and `bio` (PATCH /api/users/me). */
+    setProfile: (token, fields) =>
+      expectStatus(200, call('PATCH', '/api/users/me', { body: fields, authorization: `Bearer ${token}` })),
+    follow: (token, userId) =>
+      expectStatus(204, call('PUT', `/api/users/${userId}/follow`, { authorization: `Bearer ${token}` })),
+    unfollow: (token, userId) =>
+      expectStatus(204, call('DELETE', `/api/users/${userId}/follow`, { authorization: `Bearer ${token}` })),
+    profile: (user) => expectStatus(200, call('GET', `/api/users/${user}`)),
     refresh: (refreshToken) => call('POST', '/api/refresh', { authorization: `Bearer ${refreshToken}` }),
     upgrade: (userId) =>
       expectStatus(204, call('POST', '/api/polka/webhooks', {

@@ -24,10 +24,12 @@ export async function logIn(page, email, password) {
   await feedIdle(page);
 }
 
-export async function signUp(page, email, password) {
+/** Signs up through the form (`handle` optional); resolves to the POST /api/users response. */
+export async function signUp(page, email, password, { handle = '' } = {}) {
   await page.click('#show-signup');
   await page.fill('#signup-email', email);
   await page.fill('#signup-password', password);
+  await page.fill('#signup-handle', handle);
   const created = nextResponse(page, 'POST', '/api/users');
   await page.click('#signup-form button[type=submit]');
   return created;
@@ -69,6 +71,29 @@ export function listFetches(requests) {
   return requests.filter((r) => r.startsWith('GET /api/chirps?')).length;
 }
 
+/** How many times the page has fetched a page of the home timeline (its stream aside). */
+export function homeFetches(requests) {
+  return requests.filter((r) => r.startsWith('GET /api/timelines/home?')).length;
+}
+
+/** Selects the Home or Everyone tab (`name`), and waits for the list it loads. */
+export async function showTab(page, name) {
+  const everyone = name === 'Everyone';
+  const response = everyone ? nextResponse(page, 'GET', '/api/chirps') : nextResponse(page, 'GET', '/api/timelines/home');
+  await page.getByRole('tab', { name }).click();
+  assert.equal((await response).status(), 200);
+  await feedIdle(page);
+  assert.equal(await page.getAttribute(`#tab-${everyone ? 'everyone' : 'home'}`, 'aria-selected'), 'true');
+}
+
+/** Waits until the profile page shows `name` and its chirps have loaded. */
+export async function profileShown(page, name) {
+  await page.locator('#profile-view').waitFor({ state: 'visible', timeout: TIMEOUT });
+  await eventually(async () => assert.equal(await text(page, '#profile-name'), name), TIMEOUT);
+  await page.locator('#feed-view').waitFor({ state: 'visible', timeout: TIMEOUT });
+  await feedIdle(page);
+}
+
 /** Waits until the feed has no request in flight. */
 export async function feedIdle(page) {
   await page.waitForFunction(() => !document.getElementById('feed').hasAttribute('aria-busy'), null, {
@@ -91,7 +116,9 @@ export function readFeed(page) {
     items.map((li) => ({
       id: li.dataset.chirpId,
       userId: li.dataset.userId,
-      author: li.querySelector('.author').textContent.replace('Show only chirps by ', ''),
+      author: li.querySelector('.author .author-name').textContent,
+      handle: li.querySelector('.author .author-handle')?.textContent ?? null,
+      href: li.querySelector('.author').getAttribute('href'),
       body: li.querySelector('.chirp-body').textContent,
       canDelete: Boolean(li.querySelector('button.delete')),
     })),
