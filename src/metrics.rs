@@ -223,17 +223,18 @@ impl Collector for Scraped {
                 .map(|(work, stats)| ([("work", *work)], value(stats).load(Ordering::Relaxed)));
             counters(&mut out, name, help, values)?;
         }
-        let mut waited = out.encode_descriptor(
-            "db_batch_wait_seconds",
-            "Time requests waited to be taken into a batch, summed (divide by db_batched_requests)",
-            None,
-            MetricType::Counter,
-        )?;
-        for (work, stats) in &batches {
-            let seconds = stats.waited_micros.load(Ordering::Relaxed) as f64 / 1e6;
-            ConstCounter::new(seconds).encode(waited.encode_family(&[("work", *work)])?)?;
+        {
+            let mut waited = out.encode_descriptor(
+                "db_batch_wait_seconds",
+                "Time requests waited to be taken into a batch, summed (divide by db_batched_requests)",
+                None,
+                MetricType::Counter,
+            )?;
+            for (work, stats) in &batches {
+                let seconds = stats.waited_micros.load(Ordering::Relaxed) as f64 / 1e6;
+                ConstCounter::new(seconds).encode(waited.encode_family(&[("work", *work)])?)?;
+            }
         }
-        drop(waited);
         gauge(
             &mut out,
             "db_up",
