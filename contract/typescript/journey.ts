@@ -2,8 +2,9 @@
 // openapi/openapi.yaml (openapi-typescript types + openapi-fetch calls), type-checked with
 // `tsc --strict`. Every call names its path and method as the spec does, so a renamed
 // route, a changed field or a missing status fails to compile or fails here. The live
-// stream (Server-Sent Events) is requested the same way, typed, but its body is read as a
-// stream and parsed here: the generator has no notion of event streams.
+// streams (Server-Sent Events: the chirps feed and the home timeline's) are requested the
+// same way, typed, but their bodies are read as streams and parsed here: the generator has
+// no notion of event streams.
 // Usage: node dist/journey.js BASE_URL POLKA_KEY
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
@@ -43,18 +44,18 @@ function expectEmpty(result: { response: Response }, status: number): void {
 }
 
 type Chirp = components["schemas"]["Chirp"];
-type DeletedChirp = components["schemas"]["DeletedChirp"];
-interface ChirpEvent {
+/** One event of a stream whose data the spec types as `D`. */
+interface StreamEvent<D> {
   id: string;
   event: string;
-  data: Chirp | DeletedChirp;
+  data: D;
 }
 
 /** How long an event may take to arrive after the change that causes it. */
 const EVENT_WITHIN_MS = 2_000;
 
 /** One event from the text between two blank lines; null for comments (heartbeats) alone. */
-function parseEvent(block: string): ChirpEvent | null {
+function parseEvent<D>(block: string): StreamEvent<D> | null {
   const fields = new Map<string, string>();
   for (const line of block.split("\n")) {
     if (line.startsWith(":")) continue;
@@ -77,6 +78,23 @@ async function openStream(authorId: string, lastEventId?: string) {
     parseAs: "stream",
     signal: controller.signal,
   });
+  return readEvents<components["schemas"]["ChirpEventData"]>(data, response, controller);
+}
+
+/** GET /api/timelines/home/stream, as the holder of `token`, read event by event. */
+async function openHomeStream(token: string, lastEventId?: string) {
+  const controller = new AbortController();
+  const { data, response } = await api.GET("/api/timelines/home/stream", {
+    headers: bearer(token),
+    params: { header: lastEventId === undefined ? {} : { "Last-Event-ID": lastEventId } },
+    parseAs: "stream",
+    signal: controller.signal,
+  });
+  return readEvents<components["schemas"]["HomeEventData"]>(data, response, controller);
+}
+
+/** An open event stream's events, one at a time; `close` aborts the request. */
+function readEvents<D>(data: ReadableStream<Uint8Array> | undefined | null, response: Response, controller: AbortController) {
   assertStatus(response, 200);
   assert.match(response.headers.get("content-type") ?? "", /^text\/event-stream/);
   assert.ok(data, "no stream");
@@ -85,12 +103,12 @@ async function openStream(authorId: string, lastEventId?: string) {
   let buffer = "";
 
   /** The next event, within EVENT_WITHIN_MS. (The server ends lines with LF.) */
-  async function next(): Promise<ChirpEvent> {
+  async function next(): Promise<StreamEvent<D>> {
     const deadline = Date.now() + EVENT_WITHIN_MS;
     for (;;) {
       let end: number;
       while ((end = buffer.indexOf("\n\n")) !== -1) {
-        const event = parseEvent(buffer.slice(0, end));
+        const event = parseEvent<D>(buffer.slice(0, end));
         buffer = buffer.slice(end + 2);
         if (event) return event;
       }
@@ -111,20 +129,51 @@ async function openStream(authorId: string, lastEventId?: string) {
   return { next, close: () => controller.abort() };
 }
 
-function isChirp(data: Chirp | DeletedChirp): data is Chirp {
+function isChirp(data: components["schemas"]["HomeEventData"]): data is Chirp {
   return "body" in data;
+}
+
+/** The query of the `Link: <...>; rel="next"` URL, or null on the last page. */
+function nextPage(response: Response): URLSearchParams | null {
+  const link = response.headers.get("link");
+  if (link === null) return null;
+  const found = /<([^>]*)>\s*;\s*rel="?next"?/.exec(link);
+  assert.ok(found?.[1] !== undefined, `a Link header without rel=next: ${link}`);
+  return new URL(found[1], baseUrl).searchParams;
+}
+
+/** A timestamp as a key that sorts as time does (RFC 3339 UTC, fractions of any length). */
+function timeKey(timestamp: string): string {
+  const [whole, fraction = ""] = timestamp.replace(/Z$/, "").split(".");
+  return `${whole}.${fraction.padEnd(9, "0")}`;
+}
+
+/** The ids in the home timeline's order: newest first, ties broken by id (descending). */
+function newestFirst(chirps: Chirp[]): string[] {
+  const key = (c: Chirp) => `${timeKey(c.created_at)} ${c.id}`;
+  return [...chirps].sort((a, b) => (key(a) < key(b) ? 1 : key(a) > key(b) ? -1 : 0)).map((c) => c.id);
 }
 
 const suffix = randomUUID().slice(0, 12);
 const email = `walt-${suffix}@example.com`;
 const password = "say my name";
 
-// Sign up two users, log in as the first.
-const walt = ok(await api.POST("/api/users", { body: { email, password } }), 201);
-assert.ok(walt.email === email && walt.is_chirpy_red === false);
-const jesse = ok(await api.POST("/api/users", { body: { email: `jesse-${suffix}@example.com`, password: "yo" } }), 201);
+// Sign up two users, each with a handle (kept as typed), log in as the first.
+const waltHandle = `Heisenberg_${suffix.replace(/-/g, "")}`;
+const walt = ok(await api.POST("/api/users", { body: { email, password, handle: waltHandle } }), 201);
+assert.ok(walt.email === email && walt.is_chirpy_red === false && walt.handle === waltHandle);
+assert.deepEqual([walt.display_name, walt.bio], ["", ""]);
+const jesseHandle = `cap_n_${suffix.replace(/-/g, "")}`;
+const jesse = ok(
+  await api.POST("/api/users", { body: { email: `jesse-${suffix}@example.com`, password: "yo", handle: jesseHandle } }),
+  201,
+);
+assert.equal(jesse.handle, jesseHandle);
 const taken = fails(await api.POST("/api/users", { body: { email: email.toUpperCase(), password: "x" } }), 409);
 assert.deepEqual(taken, { error: "Email is already taken" });
+// Handles are unique in any letter case.
+const skyler = { email: `skyler-${suffix}@example.com`, password: "x", handle: waltHandle.toLowerCase() };
+fails(await api.POST("/api/users", { body: skyler }), 409);
 const wrong = await api.POST("/api/login", { body: { email, password: "wrong" } });
 assert.deepEqual(fails(wrong, 401), { error: "Incorrect email or password" });
 
@@ -255,5 +304,135 @@ assert.equal(session.is_chirpy_red, true);
 // Revoke the refresh token; refreshing with it fails.
 expectEmpty(await api.POST("/api/revoke", { headers: bearer(session.refresh_token) }), 204);
 fails(await api.POST("/api/refresh", { headers: bearer(session.refresh_token) }), 401);
+
+// Walt sets a display name and a bio; the handle, left out, stays as it is.
+const edit = { display_name: "Walter White", bio: "Chemistry teacher.\nAlbuquerque, NM" };
+const edited = ok(await api.PATCH("/api/users/me", { headers: bearer(session.token), body: edit }), 200);
+assert.deepEqual([edited.id, edited.handle, edited.display_name, edited.bio], [walt.id, waltHandle, edit.display_name, edit.bio]);
+assert.ok(edited.updated_at > walt.updated_at);
+fails(await api.PATCH("/api/users/me", { headers: bearer(session.token), body: { handle: "Admin" } }), 400);
+fails(await api.PATCH("/api/users/me", { headers: bearer(jesseSession.token), body: { handle: waltHandle.toUpperCase() } }), 409);
+fails(await api.PATCH("/api/users/me", { body: edit }), 401);
+const waltsChirps = ok(await api.GET("/api/chirps", { params: { query: { author_id: walt.id } } }), 200);
+const jessesChirps = ok(await api.GET("/api/chirps", { params: { query: { author_id: jesse.id } } }), 200);
+
+// Anyone sees a profile, by handle in any letter case (with or without `@`) or by id: never
+// the email, and whether they follow the user only with an access token.
+const profile = (user: string, token?: string) =>
+  api.GET("/api/users/{user}", { params: { path: { user } }, ...(token === undefined ? {} : { headers: bearer(token) }) });
+for (const name of [waltHandle.toUpperCase(), `@${waltHandle.toLowerCase()}`, walt.id]) {
+  const result = await profile(name);
+  const seen = ok(result, 200);
+  assert.ok(!("email" in seen), JSON.stringify(seen));
+  assert.deepEqual([seen.id, seen.handle, seen.display_name, seen.bio], [walt.id, waltHandle, edit.display_name, edit.bio]);
+  assert.ok(seen.is_chirpy_red && seen.created_at === walt.created_at);
+  assert.deepEqual([seen.followers_count, seen.following_count, seen.chirps_count], [0, 0, waltsChirps.length], name);
+  assert.equal(seen.followed_by_me, undefined);
+}
+assert.equal(ok(await profile(walt.id, jesseSession.token), 200).followed_by_me, false);
+fails(await profile(`nobody_${randomUUID().slice(0, 8)}`), 404);
+fails(await profile(waltHandle, "not-a-token"), 401);
+
+// Jesse follows Walt: 204, and again 204 (nothing changes). Not oneself, not nobody.
+const followPath = (userId: string, token?: string) => ({
+  params: { path: { user_id: userId } },
+  ...(token === undefined ? {} : { headers: bearer(token) }),
+});
+expectEmpty(await api.PUT("/api/users/{user_id}/follow", followPath(walt.id, jesseSession.token)), 204);
+expectEmpty(await api.PUT("/api/users/{user_id}/follow", followPath(walt.id, jesseSession.token)), 204);
+fails(await api.PUT("/api/users/{user_id}/follow", followPath(jesse.id, jesseSession.token)), 400);
+fails(await api.PUT("/api/users/{user_id}/follow", followPath(randomUUID(), jesseSession.token)), 404);
+fails(await api.PUT("/api/users/{user_id}/follow", followPath(walt.id)), 401);
+const followed = ok(await profile(waltHandle, jesseSession.token), 200);
+assert.deepEqual([followed.followers_count, followed.following_count, followed.followed_by_me], [1, 0, true]);
+const follower = ok(await profile(jesseHandle, jesseSession.token), 200);
+assert.deepEqual([follower.followers_count, follower.following_count, follower.followed_by_me], [0, 1, false]);
+// Read as Jesse, who just wrote: what he changed shows at once on every instance.
+const followers = await api.GET("/api/users/{user_id}/followers", followPath(walt.id, jesseSession.token));
+assert.deepEqual(ok(followers, 200).map((p) => p.id), [jesse.id]);
+assert.equal(followers.response.headers.get("link"), null);
+assert.ok(ok(followers, 200).every((p) => !("email" in p)));
+const following = ok(await api.GET("/api/users/{user_id}/following", followPath(jesse.id, jesseSession.token)), 200);
+assert.deepEqual(following.map((p) => [p.id, p.handle, p.followed_by_me]), [[walt.id, waltHandle, true]]);
+fails(await api.GET("/api/users/{user_id}/followers", followPath(randomUUID())), 404);
+
+// Walt posts; Jesse's home timeline holds Walt's chirps and his own, newest first, paged
+// one at a time through the Link header until it is absent.
+const posted: Chirp[] = [];
+for (const n of [0, 1, 2]) posted.push(ok(await post(session.token, `Tread lightly ${n}`), 201));
+const expected = newestFirst([...waltsChirps, ...jessesChirps, ...posted]);
+// `token` null: no Authorization header.
+const home = (query: { limit?: number; cursor?: string }, ifNoneMatch?: string, token: string | null = jesseSession.token) =>
+  api.GET("/api/timelines/home", {
+    params: { query, ...(ifNoneMatch === undefined ? {} : { header: { "If-None-Match": ifNoneMatch } }) },
+    ...(token === null ? {} : { headers: bearer(token) }),
+  });
+const pages: string[][] = [];
+for (let query: { limit: number; cursor?: string } = { limit: 1 }; ; ) {
+  const page = await home(query);
+  pages.push(ok(page, 200).map((c) => c.id));
+  assert.ok(pages.length <= expected.length, `more pages than chirps: ${JSON.stringify(pages)}`);
+  const next = nextPage(page.response);
+  if (next === null) break;
+  assert.equal(next.get("limit"), "1");
+  const cursor = next.get("cursor");
+  assert.ok(cursor !== null && /^[0-9a-f]{48}$/.test(cursor), `cursor ${cursor}`);
+  query = { limit: 1, cursor };
+}
+assert.ok(pages.every((page) => page.length === 1), JSON.stringify(pages));
+assert.deepEqual(pages.flat(), expected);
+const whole = await home({});
+assert.deepEqual(ok(whole, 200).map((c) => c.id), expected);
+assert.equal(whole.response.headers.get("link"), null);
+fails(await home({}, undefined, null), 401);
+fails(await home({ cursor: "not-a-cursor" }), 400);
+
+// Revalidation: the page's ETag back in If-None-Match is 304 while it is unchanged; a new
+// chirp of Jesse's own changes the page, and the old tag no longer matches.
+const top = await home({ limit: 1 });
+assertStatus(top.response, 200);
+assert.equal(top.response.headers.get("cache-control"), "no-cache");
+const homeEtag = top.response.headers.get("etag");
+assert.ok(homeEtag, "GET /api/timelines/home sends an ETag");
+const unchanged = await home({ limit: 1 }, homeEtag);
+assertStatus(unchanged.response, 304);
+assert.equal(unchanged.response.headers.get("etag"), homeEtag);
+assert.equal(await unchanged.response.text(), "");
+const magnets = ok(await post(jesseSession.token, "Yeah, magnets!"), 201);
+const changedHome = await home({ limit: 1 }, homeEtag);
+assert.deepEqual(ok(changedHome, 200).map((c) => c.id), [magnets.id]);
+assert.notEqual(changedHome.response.headers.get("etag"), homeEtag);
+
+// The home live stream (with Jesse's token): a chirp of Walt's arrives as he posts it.
+fails(await api.GET("/api/timelines/home/stream", {}), 401);
+const homeStream = await openHomeStream(jesseSession.token);
+const liveForFollowers = ok(await post(session.token, "Say my name, live"), 201);
+const arrived = await homeStream.next();
+homeStream.close();
+assert.equal(arrived.event, "chirp.created");
+assert.deepEqual(arrived.data, liveForFollowers);
+// Jesse unfollows while disconnected (204, and again 204); resumed from Last-Event-ID, the
+// stream says so. Walt's chirps are no longer Jesse's to see; Jesse's own still are.
+expectEmpty(await api.DELETE("/api/users/{user_id}/follow", followPath(walt.id, jesseSession.token)), 204);
+expectEmpty(await api.DELETE("/api/users/{user_id}/follow", followPath(walt.id, jesseSession.token)), 204);
+const resumedHome = await openHomeStream(jesseSession.token, arrived.id);
+const unfollowedEvent = await resumedHome.next();
+assert.equal(unfollowedEvent.event, "follow.deleted");
+assert.deepEqual(unfollowedEvent.data, { follower_id: jesse.id, followee_id: walt.id });
+ok(await post(session.token, "Anyone there?"), 201);
+const alone = ok(await post(jesseSession.token, "Just me now"), 201);
+const ownEvent = await resumedHome.next();
+resumedHome.close();
+assert.equal(ownEvent.event, "chirp.created");
+assert.ok(isChirp(ownEvent.data) && ownEvent.data.id === alone.id, JSON.stringify(ownEvent));
+
+// Unfollowed, the timeline shrinks to Jesse's own chirps, and the counts drop.
+const shrunk = ok(await home({}), 200);
+assert.deepEqual(shrunk.map((c) => c.id), newestFirst([...jessesChirps, magnets, alone]));
+const unfollowed = ok(await profile(walt.id, jesseSession.token), 200);
+assert.deepEqual([unfollowed.followers_count, unfollowed.followed_by_me], [0, false]);
+assert.equal(unfollowed.chirps_count, waltsChirps.length + posted.length + 2);
+assert.deepEqual(ok(await api.GET("/api/users/{user_id}/followers", followPath(walt.id, jesseSession.token)), 200), []);
+assert.deepEqual(ok(await api.GET("/api/users/{user_id}/following", followPath(jesse.id, jesseSession.token)), 200), []);
 
 console.log("typescript client journey: ok (openapi-typescript + openapi-fetch, tsc --strict)");
