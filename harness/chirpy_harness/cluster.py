@@ -30,7 +30,7 @@ from .binaries import bin_dir as find_bin_dir
 from .cluster_children import Daemon, Instance, Postgres, instance, postgres
 from .errors import HarnessError
 from .launcher import free_port
-from .pgstats import ChirpReads, Psql
+from .pgstats import CHIRP_READ_FILES, ChirpReads, Psql
 
 # Every node loads pg_stat_statements: it is how the harness counts reads per node.
 PG_SETTINGS = ["shared_preload_libraries=pg_stat_statements"]
@@ -205,8 +205,9 @@ class LocalCluster:
         assert self.primary is not None
         return Psql(self.primary.bin_dir, tcp_url(port, config.DATABASE))
 
-    def chirp_reads(self) -> ChirpReads:
-        return ChirpReads({node: self.psql(node) for node in ("primary", "replica")})
+    def chirp_reads(self, files: tuple[str, ...] = CHIRP_READ_FILES) -> ChirpReads:
+        """Chirp reads per node (or runs of the statements in `files`, from src/store/sql)."""
+        return ChirpReads({node: self.psql(node) for node in ("primary", "replica")}, files)
 
     def haproxy_stat(self) -> dict[str, dict[str, str]]:
         """The backend's servers, by name, as haproxy's `show stat` has them now."""

@@ -4,7 +4,8 @@ A chirp read is a run of one of the statements in src/store/sql that GET /api/ch
 GET /api/chirps/{id} make, counted by pg_stat_statements (loaded on every node of the local
 cluster) on the node that ran it. Counting those statements, rather than pg_stat_database's
 transactions, leaves out what is not a chirp read: health checks, the replica lag check,
-the visit counter.
+the visit counter. Other reads are counted the same way, by the files of their statements
+(HOME_TIMELINE_FILES: GET /api/timelines/home).
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from .sqlfile import LINE_COMMENT
 
 # The statements of chirp reads, by file name under src/store/sql.
 CHIRP_READ_FILES = ("chirp_by_id", "chirps_asc", "chirps_desc", "chirps_by_author_asc", "chirps_by_author_desc")
+# The statement of a home timeline page.
+HOME_TIMELINE_FILES = ("home_timeline",)
 SQL_DIR = ROOT / "src" / "store" / "sql"
 # psql's field and record separators for results that hold newlines (statement texts).
 FIELD, RECORD = "\x1f", "\x1e"
@@ -29,10 +32,10 @@ def normalize(sql: str) -> str:
     return re.sub(r"\s+", " ", LINE_COMMENT.sub("", sql)).strip().rstrip(";").strip().lower()
 
 
-def chirp_read_statements(sql_dir: Path = SQL_DIR) -> set[str]:
-    """The normalized texts of the chirp-read statements."""
+def chirp_read_statements(sql_dir: Path = SQL_DIR, files: tuple[str, ...] = CHIRP_READ_FILES) -> set[str]:
+    """The normalized texts of the chirp-read statements (or of those in `files`)."""
     try:
-        return {normalize((sql_dir / f"{name}.sql").read_text()) for name in CHIRP_READ_FILES}
+        return {normalize((sql_dir / f"{name}.sql").read_text()) for name in files}
     except OSError as exc:
         raise HarnessError(f"cannot read a chirp-read statement: {exc}") from exc
 
@@ -86,11 +89,12 @@ STATEMENT_CALLS = (
 
 
 class ChirpReads:
-    """Chirp reads served so far by each node, from pg_stat_statements."""
+    """Chirp reads (or runs of the statements in `files`) served so far by each node, from
+    pg_stat_statements."""
 
-    def __init__(self, nodes: dict[str, Psql]):
+    def __init__(self, nodes: dict[str, Psql], files: tuple[str, ...] = CHIRP_READ_FILES):
         self.nodes = nodes
-        self.statements = chirp_read_statements()
+        self.statements = chirp_read_statements(files=files)
 
     def on(self, node: str) -> int:
         return count_calls(self.nodes[node].rows(STATEMENT_CALLS), self.statements)

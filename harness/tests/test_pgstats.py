@@ -25,6 +25,11 @@ class ChirpReadStatementsTest(unittest.TestCase):
             self.assertTrue(statement.startswith("select "), statement)
             self.assertIn(" from chirps ", statement)
 
+    def test_the_home_timeline_statement_reads_the_timeline_function(self):
+        (statement,) = pgstats.chirp_read_statements(files=pgstats.HOME_TIMELINE_FILES)
+        self.assertTrue(statement.startswith("select "), statement)
+        self.assertIn(" from home_timeline(", statement)
+
     def test_a_missing_file_is_an_error_naming_it(self):
         with tempfile.TemporaryDirectory() as tmp, self.assertRaisesRegex(HarnessError, "chirp_by_id"):
             pgstats.chirp_read_statements(Path(tmp))
