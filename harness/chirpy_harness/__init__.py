@@ -11,5 +11,6 @@ Standard library only, so that a harness without a virtualenv can import it:
 - `cpus`: splitting the CPUs between a load generator and what it measures;
 - `stats`: the one percentile;
 - `report`: number formatting and the generated region of a markdown file;
-- `sqlfile`: a `$n`-parameter SQL file with each parameter replaced.
+- `sqlfile`: a `$n`-parameter SQL file with each parameter replaced;
+- `sse`: Server-Sent Events parsed as they arrive, and one stream read over http.client.
 """

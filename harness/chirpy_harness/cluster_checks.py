@@ -1,7 +1,9 @@
 """The cluster checks that need no failure: the generated clients' journeys, the shared login
-throttle and visit count, read-your-writes across instances, and the one-instance features
-(/admin/reset, refresh and revoke, the Polka webhook). Every request goes through haproxy's
-front; which instance answered is in each reply's X-Served-By.
+throttle and visit count, read-your-writes across instances, the one-instance features
+(/admin/reset, refresh and revoke, the Polka webhook), and follows and the home timeline
+(read your writes across instances, then under load). Requests go through haproxy's front,
+whose replies say which instance answered (X-Served-By), or straight to one instance where
+a check needs to choose which.
 
 Each check returns a one-line summary of what it measured, or raises CheckFailed.
 """
@@ -18,7 +20,9 @@ from collections import Counter
 
 from .binaries import ROOT
 from .cluster import LocalCluster
-from .cluster_http import Reply, on_each, request
+from .cluster_http import Load, Reply, by_instance, describe, failures, on_each, request, status_counts
+from .pgstats import HOME_TIMELINE_FILES, share
+from .sse import EventStream
 
 
 class CheckFailed(Exception):
@@ -262,3 +266,227 @@ def single_instance_features(cluster: LocalCluster) -> str:
         f"refresh on both, revoke on {revoked.served_by} holds on both; webhook on {hook.served_by} seen on both; "
         f"/admin/reset on {reset.served_by}: chirp 404, log-in 401, visits 0 on both"
     )
+
+
+# -- 8
+
+# How long an event may take to reach a stream on another instance (the journeys allow the same).
+EVENT_WITHIN = 2.0
+# The server's default DB_REPLICA_MAX_LAG_MS, in seconds.
+DEFAULT_MAX_LAG = 5.0
+LINK_NEXT = re.compile(r'<([^>]*)>\s*;\s*rel="?next"?')
+
+
+def replica_may_lag(cluster: LocalCluster) -> float:
+    """How long after a user's write an instance keeps reading for them from the primary:
+    DB_REPLICA_MAX_LAG_MS plus two of the replica checks' one-second intervals
+    (src/store/replica.rs)."""
+    max_lag_ms = cluster.extra_env.get("DB_REPLICA_MAX_LAG_MS")
+    return (float(max_lag_ms) / 1000 if max_lag_ms else DEFAULT_MAX_LAG) + 2.0
+
+
+def next_link(header: str | None) -> str | None:
+    """The URL of a `Link: <URL>; rel="next"` header (a path and query, as Chirpy sends it),
+    or None on the last page."""
+    if header is None:
+        return None
+    found = LINK_NEXT.search(header)
+    if not found:
+        raise CheckFailed(f"a Link header without rel=next: {header!r}")
+    return found.group(1)
+
+
+def time_key(timestamp: str) -> str:
+    """An RFC 3339 UTC timestamp as a string that sorts as the time does, whatever the length
+    of its fraction of a second."""
+    whole, _, fraction = timestamp.removesuffix("Z").partition(".")
+    return f"{whole}.{fraction.ljust(9, '0')}"
+
+
+def newest_first(chirps: list[dict]) -> list[str]:
+    """The chirps' ids in the home timeline's order: newest first, ties broken by id."""
+    return [c["id"] for c in sorted(chirps, key=lambda c: (time_key(c["created_at"]), c["id"]), reverse=True)]
+
+
+def post(url: str, token: str, body: str) -> dict:
+    return expect(request(url, "POST", "/api/chirps", {"body": body}, token), 201, f"post {body!r}").json()
+
+
+def home_ids(url: str, token: str, what: str) -> list[str]:
+    return [c["id"] for c in expect(request(url, "GET", "/api/timelines/home", token=token), 200, what).json()]
+
+
+def paged_home(urls: list[str], token: str, limit: int = 1) -> list[str]:
+    """The whole home timeline, `limit` at a time, following Link, each page asked of the
+    next instance of `urls` in turn (so each cursor is read by another instance than the one
+    that wrote it)."""
+    ids: list[str] = []
+    path: str | None = f"/api/timelines/home?limit={limit}"
+    while path is not None:
+        page = expect(request(urls[len(ids) // limit % len(urls)], "GET", path, token=token), 200, f"GET {path}")
+        items = page.json()
+        if len(items) != limit and page.headers.get("link"):
+            raise CheckFailed(f"GET {path}: {len(items)} chirps, not {limit}, yet a Link to more")
+        ids += [c["id"] for c in items]
+        path = next_link(page.headers.get("link"))
+        if len(ids) > 1000:
+            raise CheckFailed(f"the home timeline pages never end: {len(ids)} chirps so far")
+    return ids
+
+
+def expect_event(stream: EventStream, kind: str, what: str) -> dict:
+    try:
+        event = stream.next_event(within=EVENT_WITHIN)
+    except (TimeoutError, EOFError) as exc:
+        raise CheckFailed(f"{what}: no {kind} event ({exc})") from None
+    if event.event != kind:
+        raise CheckFailed(f"{what}: expected a {kind} event, got {event.event}: {event.data[:200]}")
+    return event.json()
+
+
+def follows_across_instances(cluster: LocalCluster, rounds: int = 4) -> str:
+    """A user follows another through one instance and, through the other at once, reads
+    their home timeline with the followee's chirps, paged with cursors from both instances,
+    and the followee's profile with the new follower count; the follower's live home feed,
+    open on the other instance, hears the follow and the followee's next chirp; a handle set
+    through one instance finds the profile through the other; the unfollow, through the
+    other instance, shows through the first at once."""
+    url = cluster.url
+    names = sorted(cluster.instances)
+    lag = replica_may_lag(cluster)
+    slowest_event = slowest_chirp = 0.0
+    for n in range(rounds):
+        writer_name, reader_name = names[n % 2], names[(n + 1) % 2]
+        w, r = cluster.instances[writer_name].url, cluster.instances[reader_name].url
+        where = f"round {n}, written on {writer_name}, read on {reader_name}"
+        followee = log_in(url, *new_account(url, "followee"))
+        follower = log_in(url, *new_account(url, "follower"))
+        fe, fr = followee["id"], follower["id"]
+
+        handle = f"Followee_{uuid.uuid4().hex[:12]}"
+        expect(request(w, "PATCH", "/api/users/me", {"handle": handle}, followee["token"]), 200, f"{where}: set a handle")
+        by_handle = expect(
+            request(r, "GET", f"/api/users/{handle.upper()}", token=followee["token"]), 200, f"{where}: profile by handle"
+        ).json()
+        if by_handle["id"] != fe or by_handle["handle"] != handle or "email" in by_handle:
+            raise CheckFailed(f"{where}: the profile by handle {handle.upper()} is {by_handle}")
+
+        theirs = [post(w, followee["token"], f"followee {n}.{k}") for k in range(3)]
+        own = post(r, follower["token"], f"follower {n}")
+        with EventStream(r, "/api/timelines/home/stream", token=follower["token"]) as live:
+            expect(live.reply, 200, f"{where}: the follower's home stream")
+            expect(request(w, "PUT", f"/api/users/{fe}/follow", token=follower["token"]), 204, f"{where}: follow")
+            followed_at = time.monotonic()
+
+            wanted = newest_first([*theirs, own])
+            got = home_ids(r, follower["token"], f"{where}: home timeline")
+            if got != wanted:
+                raise CheckFailed(f"{where}: the home timeline read at once is {got}, not {wanted}")
+            if (paged := paged_home([r, w], follower["token"])) != wanted:
+                raise CheckFailed(f"{where}: the home timeline a chirp a page, on both instances, is {paged}, not {wanted}")
+            profile = expect(request(r, "GET", f"/api/users/{fe}", token=follower["token"]), 200, f"{where}: profile").json()
+            if (profile["followers_count"], profile.get("followed_by_me")) != (1, True):
+                raise CheckFailed(f"{where}: right after the follow, the followee's profile says {profile}")
+            mine = expect(request(r, "GET", f"/api/users/{fr}", token=follower["token"]), 200, f"{where}: own profile").json()
+            if mine["following_count"] != 1:
+                raise CheckFailed(f"{where}: right after the follow, the follower's profile says {mine}")
+            listed = expect(
+                request(r, "GET", f"/api/users/{fr}/following", token=follower["token"]), 200, f"{where}: following"
+            ).json()
+            if [p["id"] for p in listed] != [fe]:
+                raise CheckFailed(f"{where}: right after the follow, the follower follows {listed}")
+
+            edge = expect_event(live, "follow.created", f"{where}: the home stream after the follow")
+            if edge != {"follower_id": fr, "followee_id": fe}:
+                raise CheckFailed(f"{where}: follow.created says {edge}")
+            slowest_event = max(slowest_event, time.monotonic() - followed_at)
+            fresh = post(w, followee["token"], f"followee {n}, live")
+            posted_at = time.monotonic()
+            arrived = expect_event(live, "chirp.created", f"{where}: the home stream after the followee's chirp")
+            if arrived != fresh:
+                raise CheckFailed(f"{where}: chirp.created says {arrived}, not {fresh}")
+            slowest_event = max(slowest_event, time.monotonic() - posted_at)
+
+        # Another user's chirp: promised within the replica's lag, so asked until then.
+        while fresh["id"] not in (got := home_ids(r, follower["token"], f"{where}: home timeline")):
+            if time.monotonic() - posted_at > lag:
+                raise CheckFailed(f"{where}: {lag:g}s after the followee's chirp, the home timeline is {got}")
+            time.sleep(0.05)
+        slowest_chirp = max(slowest_chirp, time.monotonic() - posted_at)
+
+        expect(request(r, "DELETE", f"/api/users/{fe}/follow", token=follower["token"]), 204, f"{where}: unfollow")
+        if (got := home_ids(w, follower["token"], f"{where}: home timeline")) != [own["id"]]:
+            raise CheckFailed(f"{where}: right after the unfollow on {reader_name}, the home timeline is {got}")
+        profile = expect(request(w, "GET", f"/api/users/{fe}", token=follower["token"]), 200, f"{where}: profile").json()
+        if (profile["followers_count"], profile.get("followed_by_me")) != (0, False):
+            raise CheckFailed(f"{where}: right after the unfollow, the followee's profile says {profile}")
+    return (
+        f"{rounds} rounds, each way across {' and '.join(names)}: follow, then home timeline (whole, and paged "
+        f"across both), profile counts and following read at once on the other instance; unfollow likewise; "
+        f"live events on the other instance within {slowest_event:.2f}s; a followee's new chirp in the timeline "
+        f"within {slowest_chirp:.2f}s (promised within {lag:g}s)"
+    )
+
+
+# -- 9
+
+
+def follows_under_load(cluster: LocalCluster, people: int = 8, workers: int = 8) -> str:
+    """Follows, unfollows, posts, profiles, follow lists and home timelines under load through
+    the front, with PgBouncer (in the cluster's pool mode) in front of the primary and the
+    replica: every answer 2xx, and the replica serves home timelines once their readers'
+    own writes are old enough."""
+    url = cluster.url
+    crowd = [log_in(url, *new_account(url, "crowd")) for _ in range(people)]
+    readers, writers = crowd[: people // 2], crowd[people // 2 :]
+    handles = []
+    for n, person in enumerate(crowd):
+        handle = f"crowd_{n}_{uuid.uuid4().hex[:8]}"
+        expect(request(url, "PATCH", "/api/users/me", {"handle": handle}, person["token"]), 200, "set a handle")
+        handles.append(handle)
+        post(url, person["token"], f"crowd {n}")
+    for reader in readers:
+        for writer in writers:
+            expect(request(url, "PUT", f"/api/users/{writer['id']}/follow", token=reader["token"]), 204, "follow")
+    ids = [p["id"] for p in crowd]
+
+    def step(rng):
+        roll = rng.random()
+        if roll < 0.4:
+            limit = rng.choice(["", "?limit=1", "?limit=5", "?limit=100"])
+            return "GET", f"/api/timelines/home{limit}", None, rng.choice(readers)["token"]
+        if roll < 0.55:
+            path = rng.choice(
+                [f"/api/users/{rng.choice(ids)}", f"/api/users/@{rng.choice(handles).upper()}"]
+                + [f"/api/users/{rng.choice(ids)}/{which}?limit=3" for which in ("followers", "following")]
+            )
+            return "GET", path, None, rng.choice([None, rng.choice(crowd)["token"]])
+        writer = rng.choice(writers)
+        if roll < 0.85:
+            other = rng.choice([p for p in crowd if p is not writer])
+            return rng.choice(["PUT", "DELETE"]), f"/api/users/{other['id']}/follow", None, writer["token"]
+        return "POST", "/api/chirps", {"body": f"crowd {uuid.uuid4().hex[:8]}"}, writer["token"]
+
+    # Until a reader's follows are `lag` old, their timelines come from the primary; after
+    # that, from the replica.
+    lag = replica_may_lag(cluster)
+    reads = cluster.chirp_reads(HOME_TIMELINE_FILES)
+    before = reads.snapshot()
+    load = Load(url, workers, step).start()
+    try:
+        time.sleep(lag + 3)
+    finally:
+        outcomes = load.stop()
+    after = reads.snapshot()
+    on = {node: after[node] - before[node] for node in after}
+    bad = failures(outcomes)
+    figures = (
+        f"{len(outcomes)} requests ({status_counts(outcomes)}) over {by_instance(outcomes)}, PgBouncer in "
+        f"{cluster.pool_mode} mode; home timeline statements: replica {on['replica']}, primary {on['primary']} "
+        f"(replica share {share(on['replica'], on['primary']):.0%})"
+    )
+    if bad:
+        raise CheckFailed(f"{len(bad)} requests failed under the follow and timeline load:\n{describe(bad)}\n{figures}")
+    if not on["replica"]:
+        raise CheckFailed(f"the replica served no home timeline, though its readers wrote nothing for {lag + 3:g}s\n{figures}")
+    return figures

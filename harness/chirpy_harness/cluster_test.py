@@ -1,4 +1,5 @@
-"""Brings up the local cluster (see `cluster`) and runs every check through its front.
+"""Brings up the local cluster (see `cluster`) and runs every check through its front (or
+straight to one instance, where a check must choose which).
 
     python3 -m chirpy_harness.cluster_test [--only N,N...] [--env NAME=VALUE]... [--pool-mode MODE]
         (`just cluster-test`)
@@ -32,6 +33,8 @@ CHECKS = [
     (5, "an instance killed under load", failover.instance_killed),
     (6, "the replica stopped under read load", failover.replica_stopped),
     (7, "one-instance features through the cluster", checks.single_instance_features),
+    (8, "follows and the home timeline across instances", checks.follows_across_instances),
+    (9, "follows and timelines under load, through PgBouncer and the replica", checks.follows_under_load),
 ]
 LOGS = ROOT / "target" / "cluster" / "logs"
 
