@@ -1,7 +1,10 @@
-//! The chirp cache: the JSON of chirps by id and of the feed's first pages, with their
-//! ETags, so a hot read costs neither the database nor serialisation. Chirps never change
-//! once posted, only disappear, so an entry stays right until its chirp is deleted (for a
-//! chirp) or any chirp is posted or deleted (for a page).
+//! The chirp cache: the JSON of chirps by id and of the feed's first pages, so a hot read
+//! costs neither the database nor serialisation. What a chirp was posted with never changes,
+//! only disappears, so that part of its JSON (a [`Fragment`]) stays right until the chirp is
+//! deleted (for a chirp) or any chirp is posted or deleted (for a page). Its counts (likes,
+//! replies) do change: they are kept apart, per chirp, spliced into the JSON at each
+//! response, and forgotten on their own when they change, so a storm of likes on a hot chirp
+//! costs its cached page nothing and its counts one read each time they change.
 //!
 //! Every instance hears every post and deletion (see `changes`) and evicts at once; the
 //! instance that deletes evicts before it answers. While it cannot hear (its LISTEN session
@@ -51,9 +54,79 @@ impl Representation {
         }
     }
 
+    /// JSON with a tag made otherwise (from its parts, see [`etag_of`]).
+    pub fn tagged(json: Vec<u8>, etag: HeaderValue) -> Self {
+        Self {
+            json: json.into(),
+            etag,
+            link: None,
+        }
+    }
+
     pub fn with_link(self, link: Option<String>) -> Self {
         Self { link, ..self }
     }
+}
+
+/// The part of a chirp's JSON that never changes: everything but its counts, without the
+/// closing brace; with a hash of it, for tags.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Fragment {
+    pub json: Bytes,
+    hash: u64,
+}
+
+/// A chirp's counts, which change (likes, replies).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct Counts {
+    pub likes: i64,
+    pub replies: i64,
+}
+
+impl Fragment {
+    /// From the JSON of a chirp without its counts (an object: its closing brace is dropped).
+    pub fn new(mut json: Vec<u8>) -> Self {
+        debug_assert_eq!(json.last(), Some(&b'}'));
+        json.pop();
+        let mut hasher = std::hash::DefaultHasher::new();
+        json.hash(&mut hasher);
+        Self {
+            hash: hasher.finish(),
+            json: Bytes::copy_from_slice(&json),
+        }
+    }
+
+    /// The whole chirp's JSON, with `counts`, appended to `out`.
+    pub fn write(&self, counts: Counts, out: &mut Vec<u8>) {
+        use std::io::Write as _;
+        out.extend_from_slice(&self.json);
+        if self.json.len() > 1 {
+            out.push(b',');
+        }
+        let _ = write!(
+            out,
+            "\"like_count\":{},\"reply_count\":{}}}",
+            counts.likes, counts.replies
+        );
+    }
+}
+
+/// The strong tag of chirps as sent: their fragments' hashes and their counts.
+pub fn etag_of<'a>(chirps: impl IntoIterator<Item = (&'a Fragment, Counts)>, salt: u8) -> HeaderValue {
+    let mut hasher = std::hash::DefaultHasher::new();
+    salt.hash(&mut hasher);
+    for (fragment, counts) in chirps {
+        fragment.hash.hash(&mut hasher);
+        counts.hash(&mut hasher);
+    }
+    HeaderValue::from_str(&format!("\"{:016x}\"", hasher.finish())).expect("hex digits in quotes are a valid header")
+}
+
+/// A first page of the feed as kept: its chirps' fragments, and its `Link` to the next.
+#[derive(Debug)]
+pub struct CachedPage {
+    pub chirps: Vec<(Uuid, Arc<Fragment>)>,
+    pub link: Option<String>,
 }
 
 /// Which page of the feed: the first one, of all authors, in `order`, of `limit` chirps
@@ -67,13 +140,13 @@ pub struct PageKey {
 /// What the cache knows about a chirp.
 #[derive(Debug, Clone)]
 enum Known {
-    Chirp(Arc<Representation>),
+    Chirp(Arc<Fragment>),
     /// Deleted: it will never exist again (ids are never reused).
     Deleted,
 }
 
 pub enum Lookup {
-    Found(Arc<Representation>),
+    Found(Arc<Fragment>),
     Deleted,
     /// Not cached: read it, then [`ChirpCache::remember_chirp`] with this.
     Miss(Miss),
@@ -94,7 +167,12 @@ pub struct CacheStats {
 pub struct ChirpCache {
     /// `None` when the cache is off (`CHIRP_CACHE_MIB=0`).
     chirps: Option<Sized<Uuid, Known>>,
-    pages: Option<Sized<PageKey, Arc<Representation>>>,
+    pages: Option<Sized<PageKey, Arc<CachedPage>>>,
+    /// Counts as the primary last gave them, and when.
+    counts: Option<Sized<Uuid, Counted>>,
+    /// Bumped for a chirp (by its id's hash) whenever its counts change, so a read of counts
+    /// that began before the change never puts them in afterwards.
+    counts_generations: Box<[AtomicU64]>,
     /// Whether entries can be trusted: this instance is hearing every change.
     trusted: AtomicBool,
     /// Bumped by everything that evicts chirps (deletions, emptying).
@@ -107,8 +185,24 @@ pub struct ChirpCache {
 }
 
 /// Pages get this share of the budget (1/16): a few are all that is ever hot, each at most
-/// 1,000 chirps (a longer list is streamed, never kept).
+/// 1,000 chirps (a longer list is streamed, never kept); counts as much.
 const PAGES_SHARE: u64 = 16;
+const COUNTS_SHARE: u64 = 16;
+/// Counts older than this are read again: a change whose announcement was lost (an
+/// instance that died between its commit and its NOTIFY) shows within this long.
+pub const COUNTS_FOR: std::time::Duration = std::time::Duration::from_secs(5);
+const COUNTS_GENERATIONS: usize = 256;
+
+/// Counts, and when they were read.
+#[derive(Debug, Clone, Copy)]
+struct Counted {
+    counts: Counts,
+    at: std::time::Instant,
+}
+
+/// A miss of a chirp's counts, and the generation it was seen in.
+#[derive(Debug, Clone, Copy)]
+pub struct CountsMiss(u64);
 /// Changes kept in mind, so the log's copy of a change already heard is not applied again:
 /// far more than the log's reader ever lags behind.
 const REMEMBERED_CHANGES: usize = 8192;
@@ -126,8 +220,10 @@ impl ChirpCache {
         let bytes = mib * 1024 * 1024;
         let lifecycle = CountEvictions(stats.clone());
         Self {
-            chirps: sized(bytes - bytes / PAGES_SHARE, lifecycle.clone()),
-            pages: sized(bytes / PAGES_SHARE, lifecycle),
+            chirps: sized(bytes - bytes / PAGES_SHARE - bytes / COUNTS_SHARE, lifecycle.clone()),
+            pages: sized(bytes / PAGES_SHARE, lifecycle.clone()),
+            counts: sized(bytes / COUNTS_SHARE, lifecycle),
+            counts_generations: (0..COUNTS_GENERATIONS).map(|_| AtomicU64::new(0)).collect(),
             trusted: AtomicBool::new(false),
             chirps_generation: AtomicU64::new(0),
             pages_generation: AtomicU64::new(0),
@@ -190,7 +286,7 @@ impl ChirpCache {
 
     /// Keeps what a read after `miss` found, unless something was evicted since the miss
     /// (the read may have seen the chirp before its deletion).
-    pub fn remember_chirp(&self, miss: Miss, id: Uuid, chirp: Arc<Representation>) {
+    pub fn remember_chirp(&self, miss: Miss, id: Uuid, chirp: Arc<Fragment>) {
         let Some(chirps) = self.chirps.as_ref().filter(|_| self.usable(&self.chirps)) else {
             return;
         };
@@ -213,7 +309,7 @@ impl ChirpCache {
         self.usable(&self.pages)
     }
 
-    pub fn page(&self, key: PageKey) -> Result<Arc<Representation>, Miss> {
+    pub fn page(&self, key: PageKey) -> Result<Arc<CachedPage>, Miss> {
         let page = match &self.pages {
             Some(pages) if self.usable(&self.pages) => pages.get(&key),
             _ => None,
@@ -227,7 +323,7 @@ impl ChirpCache {
         }
     }
 
-    pub fn remember_page(&self, miss: Miss, key: PageKey, page: Arc<Representation>) {
+    pub fn remember_page(&self, miss: Miss, key: PageKey, page: Arc<CachedPage>) {
         let Some(pages) = self.pages.as_ref().filter(|_| self.usable(&self.pages)) else {
             return;
         };
@@ -238,6 +334,60 @@ impl ChirpCache {
         pages.insert(key, page.clone());
         if generation.load(Ordering::Acquire) != miss.0 {
             pages.remove_if(&key, |kept| Arc::ptr_eq(kept, &page));
+        }
+    }
+
+    fn counts_generation(&self, id: Uuid) -> &AtomicU64 {
+        let mut hasher = std::hash::DefaultHasher::new();
+        id.hash(&mut hasher);
+        &self.counts_generations[hasher.finish() as usize % COUNTS_GENERATIONS]
+    }
+
+    /// The chirp's counts, if the cache has them from the last `COUNTS_FOR`.
+    pub fn counts(&self, id: Uuid) -> Result<Counts, CountsMiss> {
+        let kept = match &self.counts {
+            Some(counts) if self.usable(&self.counts) => counts.get(&id),
+            _ => None,
+        };
+        match kept.filter(|kept| kept.at.elapsed() < COUNTS_FOR) {
+            Some(kept) => {
+                self.hit();
+                Ok(kept.counts)
+            }
+            None => {
+                self.stats.misses.fetch_add(1, Ordering::Relaxed);
+                Err(CountsMiss(self.counts_generation(id).load(Ordering::Acquire)))
+            }
+        }
+    }
+
+    /// A miss for counts the cache has but the caller wants read again.
+    pub fn counts_miss(&self, id: Uuid) -> CountsMiss {
+        CountsMiss(self.counts_generation(id).load(Ordering::Acquire))
+    }
+
+    /// Keeps counts the primary gave after `miss`, unless they changed since.
+    pub fn remember_counts(&self, miss: CountsMiss, id: Uuid, counts: Counts) {
+        let Some(cache) = self.counts.as_ref().filter(|_| self.usable(&self.counts)) else {
+            return;
+        };
+        let generation = self.counts_generation(id);
+        if generation.load(Ordering::Acquire) != miss.0 {
+            return;
+        }
+        let at = std::time::Instant::now();
+        cache.insert(id, Counted { counts, at });
+        if generation.load(Ordering::Acquire) != miss.0 {
+            cache.remove_if(&id, |kept| kept.at == at);
+        }
+    }
+
+    /// The chirp's counts changed (a like, an unlike, a reply posted or deleted; here, or as
+    /// announced): read them again next time.
+    pub fn counts_changed(&self, id: Uuid) {
+        self.counts_generation(id).fetch_add(1, Ordering::AcqRel);
+        if let Some(counts) = &self.counts {
+            counts.remove(&id);
         }
     }
 
@@ -256,9 +406,13 @@ impl ChirpCache {
 
     /// A change read from the log: applied unless it was heard already (the log is the
     /// backstop for announcements that never came, such as from an instance that died).
-    pub fn logged(&self, id: Uuid, deleted: bool) {
+    /// (`reply_to`: the parent whose reply count moved.)
+    pub fn logged(&self, id: Uuid, deleted: bool, reply_to: Option<Uuid>) {
         if self.was_heard(id) {
             return;
+        }
+        if let Some(parent) = reply_to {
+            self.counts_changed(parent);
         }
         if deleted {
             self.forget(id);
@@ -310,12 +464,20 @@ impl ChirpCache {
         if let Some(chirps) = &self.chirps {
             chirps.clear();
         }
+        for generation in &self.counts_generations {
+            generation.fetch_add(1, Ordering::AcqRel);
+        }
+        if let Some(counts) = &self.counts {
+            counts.clear();
+        }
         self.pages_changed();
     }
 
     /// Bytes held, as the cache weighs them.
     pub fn weight(&self) -> u64 {
-        self.chirps.as_ref().map_or(0, |c| c.weight()) + self.pages.as_ref().map_or(0, |c| c.weight())
+        self.chirps.as_ref().map_or(0, |c| c.weight())
+            + self.pages.as_ref().map_or(0, |c| c.weight())
+            + self.counts.as_ref().map_or(0, |c| c.weight())
     }
 }
 
@@ -351,9 +513,18 @@ impl Weighter<Uuid, Known> for ByBytes {
     }
 }
 
-impl Weighter<PageKey, Arc<Representation>> for ByBytes {
-    fn weight(&self, _: &PageKey, page: &Arc<Representation>) -> u64 {
-        (page.json.len() + page.link.as_ref().map_or(0, String::len)) as u64 + ENTRY_OVERHEAD
+impl Weighter<PageKey, Arc<CachedPage>> for ByBytes {
+    /// The page's list, its chirps' fragments and its link.
+    fn weight(&self, _: &PageKey, page: &Arc<CachedPage>) -> u64 {
+        let list = page.chirps.len() * std::mem::size_of::<(Uuid, Arc<Fragment>)>();
+        let fragments: usize = page.chirps.iter().map(|(_, fragment)| fragment.json.len()).sum();
+        (list + fragments + page.link.as_ref().map_or(0, String::len)) as u64 + ENTRY_OVERHEAD
+    }
+}
+
+impl Weighter<Uuid, Counted> for ByBytes {
+    fn weight(&self, _: &Uuid, _: &Counted) -> u64 {
+        (std::mem::size_of::<Counted>() as u64) + ENTRY_OVERHEAD
     }
 }
 
@@ -379,11 +550,18 @@ mod tests {
         cache
     }
 
-    fn representation(text: &str) -> Arc<Representation> {
-        Arc::new(Representation::new(text.as_bytes().to_vec()))
+    fn representation(text: &str) -> Arc<Fragment> {
+        Arc::new(Fragment::new(format!("{{\"text\":{text:?}}}").into_bytes()))
     }
 
-    fn found(cache: &ChirpCache, id: Uuid) -> Option<Arc<Representation>> {
+    fn page(text: &str) -> Arc<CachedPage> {
+        Arc::new(CachedPage {
+            chirps: vec![(Uuid::nil(), representation(text))],
+            link: None,
+        })
+    }
+
+    fn found(cache: &ChirpCache, id: Uuid) -> Option<Arc<Fragment>> {
         match cache.chirp(id) {
             Lookup::Found(chirp) => Some(chirp),
             _ => None,
@@ -399,10 +577,45 @@ mod tests {
 
     #[test]
     fn the_same_bytes_have_the_same_tag_and_others_another() {
-        assert_eq!(representation("{}").etag, representation("{}").etag);
-        assert_ne!(representation("{}").etag, representation("[]").etag);
-        let tag = representation("{}").etag.to_str().unwrap().to_owned();
+        let full = |text: &str| Representation::new(text.as_bytes().to_vec());
+        assert_eq!(full("{}").etag, full("{}").etag);
+        assert_ne!(full("{}").etag, full("[]").etag);
+        let tag = full("{}").etag.to_str().unwrap().to_owned();
         assert!(tag.starts_with('"') && tag.ends_with('"') && tag.len() == 18, "{tag}");
+    }
+
+    #[test]
+    fn a_chirp_is_its_fragment_with_its_counts_and_its_tag_follows_both() {
+        let fragment = Fragment::new(br#"{"id":1,"body":"x"}"#.to_vec());
+        let mut json = Vec::new();
+        fragment.write(Counts { likes: 3, replies: 1 }, &mut json);
+        assert_eq!(json, br#"{"id":1,"body":"x","like_count":3,"reply_count":1}"#);
+        let tag = |likes| etag_of([(&fragment, Counts { likes, replies: 1 })], 0);
+        assert_eq!(tag(3), tag(3));
+        assert_ne!(tag(3), tag(4), "a like changes the tag");
+        let other = Fragment::new(br#"{"id":2,"body":"x"}"#.to_vec());
+        assert_ne!(tag(3), etag_of([(&other, Counts { likes: 3, replies: 1 })], 0));
+    }
+
+    #[test]
+    fn counts_are_kept_until_they_change_and_a_read_from_before_a_change_is_not() {
+        let cache = trusted(1);
+        let id = Uuid::from_u128(40);
+        let seen = cache.counts(id).unwrap_err();
+        cache.remember_counts(seen, id, Counts { likes: 1, replies: 0 });
+        assert_eq!(cache.counts(id).unwrap(), Counts { likes: 1, replies: 0 });
+        let seen = cache.counts(Uuid::from_u128(41)).unwrap_err();
+        cache.counts_changed(id);
+        assert!(cache.counts(id).is_err(), "changed: read again");
+        let stale = cache.counts(id).unwrap_err();
+        cache.counts_changed(id);
+        cache.remember_counts(stale, id, Counts { likes: 1, replies: 0 });
+        assert!(cache.counts(id).is_err(), "read before the change: not kept");
+        cache.remember_counts(seen, Uuid::from_u128(41), Counts::default());
+        assert!(
+            cache.counts(Uuid::from_u128(41)).is_ok(),
+            "another chirp's change is no matter"
+        );
     }
 
     #[test]
@@ -411,7 +624,7 @@ mod tests {
         let id = Uuid::from_u128(1);
         let seen = miss(&cache, id);
         cache.remember_chirp(seen, id, representation("one"));
-        assert_eq!(found(&cache, id).unwrap().json, "one");
+        assert_eq!(found(&cache, id).unwrap().json, "{\"text\":\"one\"");
         cache.deleted(id);
         assert!(matches!(cache.chirp(id), Lookup::Deleted));
     }
@@ -425,19 +638,19 @@ mod tests {
         };
         let page = |cache: &ChirpCache| {
             let seen = cache.page(key).unwrap_err();
-            cache.remember_page(seen, key, representation("[]"));
+            cache.remember_page(seen, key, page("[]"));
         };
         page(&cache);
         cache.posted(Uuid::from_u128(10));
         assert!(cache.page(key).is_err(), "an announced post empties the pages");
         page(&cache);
-        cache.logged(Uuid::from_u128(10), false);
+        cache.logged(Uuid::from_u128(10), false, None);
         assert!(cache.page(key).is_ok(), "its copy in the log changes nothing more");
-        cache.logged(Uuid::from_u128(11), false);
+        cache.logged(Uuid::from_u128(11), false, None);
         assert!(cache.page(key).is_err(), "a post only the log tells of counts");
         let id = Uuid::from_u128(12);
         cache.remember_chirp(miss(&cache, id), id, representation("x"));
-        cache.logged(id, true);
+        cache.logged(id, true, None);
         assert!(matches!(cache.chirp(id), Lookup::Deleted));
     }
 
@@ -460,7 +673,7 @@ mod tests {
         };
         let seen = cache.page(key).unwrap_err();
         cache.posted(Uuid::from_u128(31));
-        cache.remember_page(seen, key, representation("[a page read before a post]"));
+        cache.remember_page(seen, key, page("[a page read before a post]"));
         assert!(cache.page(key).is_err());
     }
 
@@ -472,7 +685,7 @@ mod tests {
             limit: Some(100),
         };
         let seen = cache.page(key).unwrap_err();
-        cache.remember_page(seen, key, representation("[page]"));
+        cache.remember_page(seen, key, page("[page]"));
         let id = Uuid::from_u128(4);
         cache.remember_chirp(miss(&cache, id), id, representation("chirp"));
         assert!(cache.page(key).is_ok());

@@ -30,6 +30,9 @@ pub struct Announcement {
     pub created: Vec<Uuid>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub deleted: Vec<Uuid>,
+    /// Chirps whose counts (likes, replies) changed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub counted: Vec<Uuid>,
     /// `/admin/reset`: every user and chirp is gone, the visit count is zero.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub reset: bool,
@@ -58,6 +61,9 @@ impl Subscribers {
         }
         for id in &announcement.created {
             self.cache.posted(*id);
+        }
+        for id in &announcement.counted {
+            self.cache.counts_changed(*id);
         }
         self.feed.wake();
     }
@@ -147,6 +153,12 @@ async fn listen(
     }
 }
 
+/// What waits to be announced.
+enum Queued {
+    Posted { id: Uuid, reply_to: Option<Uuid> },
+    Logged,
+}
+
 /// Ids in one announcement at most: NOTIFY payloads must stay under 8,000 bytes.
 const MOST_PER_ANNOUNCEMENT: usize = 150;
 
@@ -156,9 +168,10 @@ const MOST_PER_ANNOUNCEMENT: usize = 150;
 /// instances still read the change from the log within a second.
 #[derive(Clone)]
 pub struct Announcer {
-    /// Chirps posted, or `None` for a change that other instances need only look for in
-    /// the log (a follow: live home feeds learn of it there).
-    queue: mpsc::UnboundedSender<Option<Uuid>>,
+    /// Chirps posted (and the parents whose reply counts that moved), or nothing but a
+    /// change that other instances need only look for in the log (a follow: live home feeds
+    /// learn of it there).
+    queue: mpsc::UnboundedSender<Queued>,
     store: Store,
 }
 
@@ -168,11 +181,14 @@ impl Announcer {
         let sender = store.clone();
         tokio::spawn(async move {
             let mut batch = Vec::with_capacity(MOST_PER_ANNOUNCEMENT);
-            while waiting.recv_many(&mut batch, MOST_PER_ANNOUNCEMENT).await > 0 {
-                let announcement = Announcement {
-                    created: batch.drain(..).flatten().collect(),
-                    ..Announcement::default()
-                };
+            while waiting.recv_many(&mut batch, MOST_PER_ANNOUNCEMENT / 2).await > 0 {
+                let mut announcement = Announcement::default();
+                for queued in batch.drain(..) {
+                    if let Queued::Posted { id, reply_to } = queued {
+                        announcement.created.push(id);
+                        announcement.counted.extend(reply_to);
+                    }
+                }
                 let payload = serde_json::to_string(&announcement).expect("ids always serialize");
                 if let Err(err) = sender.announce(&payload).await {
                     tracing::warn!(error = %err, "could not announce posts to other instances");
@@ -182,26 +198,43 @@ impl Announcer {
         Self { queue, store }
     }
 
-    pub fn posted(&self, id: Uuid) {
-        let _ = self.queue.send(Some(id));
+    /// A chirp posted (replying to `reply_to`, if it does).
+    pub fn posted(&self, id: Uuid, reply_to: Option<Uuid>) {
+        let _ = self.queue.send(Queued::Posted { id, reply_to });
     }
 
     /// Something other instances find in the log only (a follow begun or ended): they are
     /// told to look now rather than at their next poll.
     pub fn logged(&self) {
-        let _ = self.queue.send(None);
+        let _ = self.queue.send(Queued::Logged);
     }
 
     /// A deletion is announced at once, before its request is answered: a client that
-    /// deletes and then reads through another instance should find it gone.
-    pub async fn deleted(&self, id: Uuid) {
+    /// deletes and then reads through another instance should find it gone (and its
+    /// parent's count down).
+    pub async fn deleted(&self, id: Uuid, reply_to: Option<Uuid>) {
         let announcement = Announcement {
             deleted: vec![id],
+            counted: reply_to.into_iter().collect(),
             ..Announcement::default()
         };
-        let payload = serde_json::to_string(&announcement).expect("ids always serialize");
+        self.now(&announcement, "a deletion").await;
+    }
+
+    /// A chirp's likes changed: announced at once, before the like is answered, so the
+    /// liker reading through another instance sees the new count.
+    pub async fn counted(&self, id: Uuid) {
+        let announcement = Announcement {
+            counted: vec![id],
+            ..Announcement::default()
+        };
+        self.now(&announcement, "a like").await;
+    }
+
+    async fn now(&self, announcement: &Announcement, what: &str) {
+        let payload = serde_json::to_string(announcement).expect("ids always serialize");
         if let Err(err) = self.store.announce(&payload).await {
-            tracing::warn!(error = %err, "could not announce a deletion to other instances");
+            tracing::warn!(error = %err, "could not announce {what} to other instances");
         }
     }
 }
@@ -214,7 +247,8 @@ mod tests {
     fn announcements_read_back_as_written_and_stay_small() {
         let ids: Vec<Uuid> = (0..MOST_PER_ANNOUNCEMENT as u128).map(Uuid::from_u128).collect();
         let full = Announcement {
-            created: ids.clone(),
+            created: ids[..MOST_PER_ANNOUNCEMENT / 2].to_vec(),
+            counted: ids[MOST_PER_ANNOUNCEMENT / 2..].to_vec(),
             deleted: vec![],
             reset: false,
         };

@@ -130,9 +130,9 @@ pub async fn start(config: &Config, databases: &Databases) -> Result<Instance, B
     // The log is the backstop for announcements that never arrived (a sender that died).
     let (cache, deletions) = (state.cache.clone(), state.store.clone());
     state.feed.spawn_tail(move |event| match event.change {
-        Change::Posted(ref chirp) => cache.logged(chirp.id, false),
-        Change::Deleted { chirp_id } => {
-            cache.logged(chirp_id, true);
+        Change::Posted(ref chirp) => cache.logged(chirp.id, false, chirp.reply_to),
+        Change::Deleted { chirp_id, reply_to } => {
+            cache.logged(chirp_id, true, reply_to);
             deletions.chirp_deleted(chirp_id);
         }
         Change::Followed { .. } | Change::Unfollowed { .. } => {}

@@ -231,7 +231,7 @@ impl<E: Endpoint> Middleware<E> for CorsForListedOrigins {
         let cors = (!self.origins.is_empty()).then(|| {
             Cors::new()
                 .allow_origins(self.origins.iter().cloned())
-                .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE])
+                .allow_methods([Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE])
                 .allow_headers([
                     header::AUTHORIZATION,
                     header::CONTENT_TYPE,

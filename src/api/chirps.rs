@@ -16,11 +16,11 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::{
-    AccessToken, ApiTags, ChirpText, JsonArray, JsonObject, REFUSED_ACCESS_TOKEN, Text, Timestamp,
+    AccessToken, ApiTags, ChirpText, JsonArray, JsonObject, REFUSED_ACCESS_TOKEN, Text, Timestamp, Viewer,
     conditional::{ETag, NoCache, client_has},
 };
 use crate::{
-    cache::{Lookup, PageKey, Representation},
+    cache::{CachedPage, Counts, Fragment, Lookup, PageKey, Representation, etag_of},
     domain::{ChirpBody, IdempotencyKey},
     error::{ApiError, api_errors},
     state::AppState,
@@ -38,6 +38,13 @@ pub struct Chirp {
     pub body: String,
     /// The author.
     pub user_id: Uuid,
+    /// The chirp this one replies to, or null. It may have been deleted since: a reply
+    /// outlives its parent, still naming it.
+    pub reply_to: Option<Uuid>,
+    /// How many users like it.
+    pub like_count: i64,
+    /// How many chirps reply to it directly (deleted replies not counted).
+    pub reply_count: i64,
 }
 
 impl From<store::Chirp> for Chirp {
@@ -48,8 +55,75 @@ impl From<store::Chirp> for Chirp {
             updated_at: chirp.updated_at.into(),
             body: chirp.body,
             user_id: chirp.user_id,
+            reply_to: chirp.reply_to,
+            like_count: chirp.like_count,
+            reply_count: chirp.reply_count,
         }
     }
+}
+
+/// What of a chirp never changes, serialized as `Chirp` is, fields in the same order: the
+/// cache keeps it, and the counts are spliced in at each response (see `cache::Fragment`).
+#[derive(serde::Serialize)]
+struct ChirpCore<'a> {
+    id: Uuid,
+    created_at: Timestamp,
+    updated_at: Timestamp,
+    body: &'a str,
+    user_id: Uuid,
+    reply_to: Option<Uuid>,
+}
+
+/// The cached part of `chirp`'s JSON.
+pub(super) fn fragment(chirp: &store::Chirp) -> Arc<Fragment> {
+    let core = ChirpCore {
+        id: chirp.id,
+        created_at: chirp.created_at.into(),
+        updated_at: chirp.updated_at.into(),
+        body: &chirp.body,
+        user_id: chirp.user_id,
+        reply_to: chirp.reply_to,
+    };
+    Arc::new(Fragment::new(
+        serde_json::to_vec(&core).expect("chirps always serialize"),
+    ))
+}
+
+fn counts_of(chirp: &store::Chirp) -> Counts {
+    Counts {
+        likes: chirp.like_count,
+        replies: chirp.reply_count,
+    }
+}
+
+/// How long after their own like (or any write) a caller's reads take counts from the
+/// primary rather than the cache: far longer than an announcement takes to reach every
+/// instance.
+const OWN_WRITES_FRESH: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Whether the caller, if they sent a token, wrote lately: then what they read shows
+/// counts as the primary has them, whatever this instance has heard so far.
+async fn wants_fresh_counts(state: &AppState, request: &Request, viewer: &Viewer) -> Result<bool, ApiError> {
+    match viewer.id(request)? {
+        Some(user) => Ok(state.store.wrote_lately(user, OWN_WRITES_FRESH).await?),
+        None => Ok(false),
+    }
+}
+
+/// The counts of a chirp whose fragment the cache had: kept (unless `fresh` asks for the
+/// primary's), or read from the primary (and kept). `None`: the chirp is gone.
+async fn counts(state: &AppState, id: Uuid, fresh: bool) -> Result<Option<Counts>, ApiError> {
+    let miss = match state.cache.counts(id) {
+        Ok(counts) if !fresh => return Ok(Some(counts)),
+        Ok(_) => state.cache.counts_miss(id),
+        Err(miss) => miss,
+    };
+    let Some((likes, replies)) = state.store.chirp_counts(id).await? else {
+        return Ok(None);
+    };
+    let counts = Counts { likes, replies };
+    state.cache.remember_counts(miss, id, counts);
+    Ok(Some(counts))
 }
 
 #[derive(Object)]
@@ -58,12 +132,15 @@ struct NewChirp {
     /// At most 140 characters (not bytes), not blank: whitespace and invisible characters
     /// (zero-width spaces and joiners, bidi controls, ...) alone are empty.
     body: Text<ChirpText>,
+    /// To reply: the id of the chirp this answers, which must exist (404 if not).
+    reply_to: Option<Uuid>,
 }
 
 impl Example for NewChirp {
     fn example() -> Self {
         Self {
             body: Text::example("I am the one who knocks!"),
+            reply_to: None,
         }
     }
 }
@@ -137,6 +214,8 @@ api_errors! {
         BadRequest = 400,
         /// Missing, invalid or expired access token.
         Unauthorized = 401,
+        /// `reply_to` names no chirp.
+        NotFound = 404,
         /// A request with the same `Idempotency-Key` is still being handled; retry shortly.
         Conflict = 409,
         /// The body is larger than the server accepts.
@@ -207,12 +286,6 @@ const STREAM_PAGE: u32 = 1000;
 const CHIRP_NOT_FOUND: ApiError = ApiError::NotFound("Chirp not found");
 const IDEMPOTENCY_KEY: &str = "idempotency-key";
 
-/// A chirp's JSON and tag, as the cache keeps them.
-fn representation(chirp: store::Chirp) -> Arc<Representation> {
-    let json = serde_json::to_vec(&Chirp::from(chirp)).expect("chirps always serialize");
-    Arc::new(Representation::new(json))
-}
-
 pub struct ChirpsApi;
 
 operations! {
@@ -258,9 +331,11 @@ operations! {
                     }),
                 }),
             };
+            let reply_to = body.reply_to;
             let post = NewPost {
                 author,
                 body: chirp.as_str().to_owned(),
+                reply_to,
                 key,
             };
             let chirp = match state.store.post_chirp(post).await? {
@@ -276,10 +351,15 @@ operations! {
                     return Err(ApiError::Conflict("A request with this Idempotency-Key is in progress").into());
                 }
                 PostOutcome::NoAuthor => return Err(REFUSED_ACCESS_TOKEN.into()),
+                PostOutcome::NoParent => return Err(ApiError::NotFound("The chirp to reply to was not found").into()),
             };
-            // This instance's pages show it at once; the others hear of it.
+            // This instance's pages (and the parent's count) show it at once; the others hear
+            // of it.
             state.cache.posted(chirp.id);
-            state.announcer.posted(chirp.id);
+            if let Some(parent) = reply_to {
+                state.cache.counts_changed(parent);
+            }
+            state.announcer.posted(chirp.id, reply_to);
             Ok(Posted::Created(JsonObject::new(&Chirp::from(chirp))))
         }
 
@@ -289,11 +369,16 @@ operations! {
         /// With `limit`, one page: at most that many, and when more follow, a `Link` header
         /// (`<...>; rel="next"`) whose URL carries the `cursor` of the next page. The body is a
         /// plain array either way. Send the `ETag` back in `If-None-Match` to get 304 while the
-        /// list is unchanged.
+        /// list is unchanged. With your access token, counts you just changed yourself are
+        /// current on every instance (see `getChirp`).
         #[oai(path = "/api/chirps", method = "get", operation_id = "listChirps")]
+        // Each is one of the operation's inputs, as the spec declares them.
+        #[allow(clippy::too_many_arguments)]
         async fn list(
             &self,
             state: Data<&AppState>,
+            request: &Request,
+            viewer: Viewer,
             /// Only chirps by this user.
             author_id: Query<Option<Uuid>>,
             /// `asc` (default) or `desc`, by creation time.
@@ -327,7 +412,7 @@ operations! {
             let key = cacheable.then_some(PageKey { order, limit: limit.0 });
             let cached = key.map(|key| (key, state.cache.page(key)));
             let page = match cached {
-                Some((_, Ok(page))) => page,
+                Some((_, Ok(page))) => assembled(&state, &page, wants_fresh_counts(&state, request, &viewer).await?).await?,
                 // From the primary, which never lags: a page kept from a replica could stay stale.
                 Some((key, Err(miss))) => {
                     let page = state
@@ -338,9 +423,20 @@ operations! {
                         // The whole feed is longer than a page: it streams (below), and is not kept.
                         return Ok(stream_all(&state, None, order, page));
                     }
-                    let page = render_page(page.items, page.next.map(link));
-                    state.cache.remember_page(miss, key, page.clone());
-                    page
+                    let cached = CachedPage {
+                        chirps: page.items.iter().map(|chirp| (chirp.id, fragment(chirp))).collect(),
+                        link: page.next.map(link),
+                    };
+                    // Read from the primary: the counts are current too.
+                    for chirp in &page.items {
+                        if let Err(miss) = state.cache.counts(chirp.id) {
+                            state.cache.remember_counts(miss, chirp.id, counts_of(chirp));
+                        }
+                    }
+                    let counts: Vec<Counts> = page.items.iter().map(counts_of).collect();
+                    let rendered = render_fragments(&cached, &counts);
+                    state.cache.remember_page(miss, key, Arc::new(cached));
+                    rendered
                 }
                 None => {
                     let page = state
@@ -363,30 +459,48 @@ operations! {
 
         /// Get a chirp
         ///
-        /// Send the `ETag` back in `If-None-Match` to get 304 while you have the chirp.
+        /// Send the `ETag` back in `If-None-Match` to get 304 while you have the chirp. Its counts are
+        /// current as every instance hears of changes (at once, in practice); with your access
+        /// token, those you just changed yourself (a like) are current on every instance
+        /// whatever it has heard.
         #[oai(path = "/api/chirps/:chirpID", method = "get", operation_id = "getChirp")]
         async fn get(
             &self,
             state: Data<&AppState>,
+            request: &Request,
+            viewer: Viewer,
             #[oai(name = "chirpID")] id: Path<Uuid>,
             /// The `ETag` of the chirp you have.
             #[oai(name = "If-None-Match")]
             if_none_match: Header<Option<String>>,
         ) -> Result<Found, GetChirpError> {
-            let chirp = match state.cache.chirp(id.0) {
-                Lookup::Found(chirp) => chirp,
+            let (fragment, counts) = match state.cache.chirp(id.0) {
+                Lookup::Found(fragment) => match counts(&state, id.0, wants_fresh_counts(&state, request, &viewer).await?).await? {
+                    Some(counts) => (fragment, counts),
+                    // Deleted since it was kept, as this instance has not heard yet.
+                    None => return Err(CHIRP_NOT_FOUND.into()),
+                },
                 Lookup::Deleted => return Err(CHIRP_NOT_FOUND.into()),
                 Lookup::Miss(miss) => {
-                    let chirp = representation(state.store.chirp(id.0).await?.ok_or(CHIRP_NOT_FOUND)?);
-                    state.cache.remember_chirp(miss, id.0, chirp.clone());
-                    chirp
+                    let chirp = state.store.chirp(id.0).await?.ok_or(CHIRP_NOT_FOUND)?;
+                    let kept = fragment(&chirp);
+                    state.cache.remember_chirp(miss, id.0, kept.clone());
+                    // Counts read from a replica may lag: only the primary's are kept.
+                    if state.store.reads_only_primary()
+                        && let Err(miss) = state.cache.counts(id.0)
+                    {
+                        state.cache.remember_counts(miss, id.0, counts_of(&chirp));
+                    }
+                    (kept, counts_of(&chirp))
                 }
             };
-            let etag = ETag(chirp.etag.clone());
-            if client_has(if_none_match.0.as_deref(), &chirp.etag) {
-                return Ok(Found::NotModified(etag, NoCache));
+            let etag = etag_of([(&*fragment, counts)], CHIRP_TAG);
+            if client_has(if_none_match.0.as_deref(), &etag) {
+                return Ok(Found::NotModified(ETag(etag), NoCache));
             }
-            Ok(Found::Ok(JsonObject::prerendered(chirp.json.clone()), etag, NoCache))
+            let mut json = Vec::with_capacity(fragment.json.len() + 40);
+            fragment.write(counts, &mut json);
+            Ok(Found::Ok(JsonObject::prerendered(json.into()), ETag(etag), NoCache))
         }
 
         /// Delete a chirp
@@ -400,10 +514,13 @@ operations! {
             #[oai(name = "chirpID")] id: Path<Uuid>,
         ) -> Result<Deleted, DeleteChirpError> {
             match state.store.delete_chirp(id.0, auth.0).await? {
-                ChirpDeletion::Deleted => {
+                ChirpDeletion::Deleted { reply_to } => {
                     // Never served here again, from now; the other instances hear of it.
                     state.cache.deleted(id.0);
-                    state.announcer.deleted(id.0).await;
+                    if let Some(parent) = reply_to {
+                        state.cache.counts_changed(parent);
+                    }
+                    state.announcer.deleted(id.0, reply_to).await;
                     Ok(Deleted::NoContent)
                 }
                 ChirpDeletion::NotTheAuthor => Err(ApiError::Forbidden("You can only delete your own chirps").into()),
@@ -411,6 +528,44 @@ operations! {
             }
         }
     }
+}
+
+/// Tags of one chirp and of pages differ even for the same chirps.
+const CHIRP_TAG: u8 = 0;
+const PAGE_TAG: u8 = 1;
+
+/// A kept page with its chirps' counts as of now: kept ones, and the rest read from the
+/// primary together (and kept). A chirp deleted meanwhile goes with its count 0 until the
+/// deletion, on its way, empties the page.
+async fn assembled(state: &AppState, page: &CachedPage, fresh: bool) -> Result<Arc<Representation>, ApiError> {
+    let reads = page.chirps.iter().map(|(id, _)| counts(state, *id, fresh));
+    let counts: Vec<Counts> = futures_util::future::try_join_all(reads)
+        .await?
+        .into_iter()
+        .map(Option::unwrap_or_default)
+        .collect();
+    Ok(render_fragments(page, &counts))
+}
+
+/// A kept page's JSON with `counts` (one per chirp), its tag and its `Link`.
+fn render_fragments(page: &CachedPage, counts: &[Counts]) -> Arc<Representation> {
+    let mut json = Vec::with_capacity(page.chirps.iter().map(|(_, f)| f.json.len() + 40).sum::<usize>() + 2);
+    json.push(b'[');
+    for (n, ((_, fragment), counts)) in page.chirps.iter().zip(counts).enumerate() {
+        if n > 0 {
+            json.push(b',');
+        }
+        fragment.write(*counts, &mut json);
+    }
+    json.push(b']');
+    let etag = etag_of(
+        page.chirps
+            .iter()
+            .map(|(_, fragment)| &**fragment)
+            .zip(counts.iter().copied()),
+        PAGE_TAG,
+    );
+    Arc::new(Representation::tagged(json, etag).with_link(page.link.clone()))
 }
 
 /// A page's JSON and tag, with its `Link` to the next page.
@@ -441,21 +596,51 @@ mod tests {
 
     use super::*;
 
+    fn stored() -> store::Chirp {
+        store::Chirp {
+            id: Uuid::from_u128(0x3311741c_680c_4546_99f3_fc9efac2036c),
+            created_at: serde_json::from_value::<DateTime<Utc>>("2026-11-24T06:47:53.38225Z".into()).unwrap(),
+            updated_at: serde_json::from_value::<DateTime<Utc>>("2026-11-24T06:47:53Z".into()).unwrap(),
+            body: "Say \"my\" name ✓".into(),
+            user_id: Uuid::nil(),
+            reply_to: Some(Uuid::max()),
+            like_count: 12,
+            reply_count: 3,
+        }
+    }
+
     /// Chirps are written by serde on the hot paths and described by poem-openapi in the
     /// spec: the two must produce the same JSON.
     #[test]
     fn serde_writes_what_the_spec_describes() {
-        let chirp = Chirp {
-            id: Uuid::from_u128(0x3311741c_680c_4546_99f3_fc9efac2036c),
-            created_at: serde_json::from_value::<DateTime<Utc>>("2026-11-24T06:47:53.38225Z".into())
-                .map(Into::into)
-                .unwrap(),
-            updated_at: serde_json::from_value::<DateTime<Utc>>("2026-11-24T06:47:53Z".into())
-                .map(Into::into)
-                .unwrap(),
-            body: "Say \"my\" name ✓".into(),
-            user_id: Uuid::nil(),
-        };
-        assert_eq!(serde_json::to_value(&chirp).unwrap(), chirp.to_json().unwrap());
+        for chirp in [
+            stored(),
+            store::Chirp {
+                reply_to: None,
+                ..stored()
+            },
+        ] {
+            let chirp = Chirp::from(chirp);
+            assert_eq!(serde_json::to_value(&chirp).unwrap(), chirp.to_json().unwrap());
+        }
+    }
+
+    /// The cache's fragment with the counts spliced in is exactly the chirp's JSON.
+    #[test]
+    fn a_fragment_with_its_counts_is_the_chirp() {
+        for chirp in [
+            stored(),
+            store::Chirp {
+                reply_to: None,
+                ..stored()
+            },
+        ] {
+            let mut spliced = Vec::new();
+            fragment(&chirp).write(counts_of(&chirp), &mut spliced);
+            assert_eq!(
+                String::from_utf8(spliced).unwrap(),
+                serde_json::to_string(&Chirp::from(chirp)).unwrap()
+            );
+        }
     }
 }

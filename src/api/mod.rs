@@ -34,12 +34,15 @@ mod chirps;
 mod conditional;
 mod follows;
 mod json;
+mod likes;
 mod paging;
 mod profiles;
 mod schemes;
+mod search;
 mod sessions;
 mod stream;
 mod text;
+mod threads;
 mod timelines;
 mod timestamp;
 mod users;
@@ -69,6 +72,12 @@ enum ApiTags {
     Auth,
     /// Posting, reading and deleting chirps.
     Chirps,
+    /// Conversations: a chirp with the chain it answers and its replies.
+    Threads,
+    /// Liking chirps, and who liked them.
+    Likes,
+    /// Finding chirps by their words and people by their names.
+    Search,
     /// Calls from Polka, the payment provider.
     Webhooks,
     /// Health, metrics and the dev-only reset.
@@ -83,6 +92,9 @@ pub type Apis = (
     sessions::SessionsApi,
     chirps::ChirpsApi,
     stream::StreamApi,
+    threads::ThreadsApi,
+    likes::LikesApi,
+    search::SearchApi,
     webhooks::WebhooksApi,
     admin::AdminApi,
 );
@@ -97,6 +109,9 @@ pub fn service() -> OpenApiService<Apis, ()> {
         sessions::SessionsApi,
         chirps::ChirpsApi,
         stream::StreamApi,
+        threads::ThreadsApi,
+        likes::LikesApi,
+        search::SearchApi,
         webhooks::WebhooksApi,
         admin::AdminApi,
     );

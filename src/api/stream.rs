@@ -98,7 +98,7 @@ impl<D: Type> ToJSON for StreamItem<D> {
 pub fn render(event: &Event) -> String {
     match &event.change {
         Change::Posted(chirp) => serde_json::to_string(&Chirp::from(chirp.clone())),
-        Change::Deleted { chirp_id } => serde_json::to_string(&DeletedChirp { id: *chirp_id }),
+        Change::Deleted { chirp_id, .. } => serde_json::to_string(&DeletedChirp { id: *chirp_id }),
         Change::Followed { followee } | Change::Unfollowed { followee } => serde_json::to_string(&FollowEdge {
             follower_id: event.user_id,
             followee_id: *followee,

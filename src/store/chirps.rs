@@ -20,6 +20,10 @@ pub struct Chirp {
     pub updated_at: DateTime<Utc>,
     pub body: String,
     pub user_id: Uuid,
+    /// The chirp this replies to (which may have been deleted since).
+    pub reply_to: Option<Uuid>,
+    pub like_count: i64,
+    pub reply_count: i64,
 }
 
 impl Chirp {
@@ -32,7 +36,10 @@ impl Chirp {
 /// What a delete found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ChirpDeletion {
-    Deleted,
+    /// Gone; it replied to `reply_to`, whose count went down.
+    Deleted {
+        reply_to: Option<Uuid>,
+    },
     /// The chirp exists and is someone else's.
     NotTheAuthor,
     NotFound,
@@ -56,6 +63,18 @@ impl Store {
             }
         }
         self.chirps_by_id.call(id).await
+    }
+
+    /// A chirp's likes and replies, as the primary has them now (read in a batch with
+    /// whatever other counts are being read); `None` when there is no such chirp.
+    pub async fn chirp_counts(&self, id: Uuid) -> sqlx::Result<Option<(i64, i64)>> {
+        self.counts_by_id.call(id).await
+    }
+
+    /// Whether every read comes from the primary (there is no replica): what is read is
+    /// never behind.
+    pub fn reads_only_primary(&self) -> bool {
+        self.replica.is_none()
     }
 
     /// At most `limit` chirps after `after` (from the replica when there is a healthy one,
@@ -110,13 +129,19 @@ impl Store {
 
     /// Deletes the chirp if `author` wrote it.
     pub async fn delete_chirp(&self, id: Uuid, author: Uuid) -> sqlx::Result<ChirpDeletion> {
-        let deleted = sqlx::query!("delete from chirps where id = $1 and user_id = $2", id, author)
-            .execute(self.primary())
-            .await?;
-        if deleted.rows_affected() == 1 {
+        let deleted = sqlx::query!(
+            "delete from chirps where id = $1 and user_id = $2 returning reply_to",
+            id,
+            author
+        )
+        .fetch_optional(self.primary())
+        .await?;
+        if let Some(deleted) = deleted {
             self.chirp_deleted(id);
             self.wrote(author);
-            return Ok(ChirpDeletion::Deleted);
+            return Ok(ChirpDeletion::Deleted {
+                reply_to: deleted.reply_to,
+            });
         }
         // Nothing deleted: say whether the chirp is someone else's or does not exist.
         let exists = sqlx::query_scalar!(r#"select exists(select 1 from chirps where id = $1) as "exists!""#, id)
@@ -160,6 +185,43 @@ impl Work for ChirpsById {
             };
             let found: std::collections::HashMap<Uuid, Chirp> = chirps.into_iter().map(|c| (c.id, c)).collect();
             Ok(ids.iter().map(|id| Ok(found.get(id).cloned())).collect())
+        })
+    }
+}
+
+/// The batched work of reading chirps' counts by id, always on the primary: what the cache
+/// keeps of them must not lag.
+pub struct CountsById;
+
+impl Work for CountsById {
+    type In = Uuid;
+    /// Likes and replies; `None` for a chirp that does not exist.
+    type Out = Option<(i64, i64)>;
+
+    fn run<'c>(
+        &'c self,
+        conn: &'c mut sqlx::PgConnection,
+        named: bool,
+        ids: Vec<Uuid>,
+    ) -> futures_util::future::BoxFuture<'c, sqlx::Result<Vec<sqlx::Result<Option<(i64, i64)>>>>> {
+        Box::pin(async move {
+            let mut unique = ids.clone();
+            unique.sort_unstable();
+            unique.dedup();
+            let read = |conn| sqlx::query_file!("src/store/sql/chirps_counts.sql", &unique).fetch_all(conn);
+            let rows = if named {
+                read(Statements::new(&mut *conn, true)).await?
+            } else {
+                let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+                let rows = read(Statements::new(&mut *tx, false)).await?;
+                tx.commit().await?;
+                rows
+            };
+            let found: std::collections::HashMap<Uuid, (i64, i64)> = rows
+                .into_iter()
+                .map(|row| (row.id, (row.like_count, row.reply_count)))
+                .collect();
+            Ok(ids.iter().map(|id| Ok(found.get(id).copied())).collect())
         })
     }
 }

@@ -28,8 +28,10 @@ impl Position {
 pub enum Change {
     /// The chirp, as posted.
     Posted(Chirp),
+    /// `reply_to`: the parent the deleted chirp replied to, whose count moves.
     Deleted {
         chirp_id: Uuid,
+        reply_to: Option<Uuid>,
     },
     /// The event's user started following `followee`.
     Followed {
@@ -53,7 +55,7 @@ impl Event {
     pub fn chirp_id(&self) -> Option<Uuid> {
         match &self.change {
             Change::Posted(chirp) => Some(chirp.id),
-            Change::Deleted { chirp_id } => Some(*chirp_id),
+            Change::Deleted { chirp_id, .. } => Some(*chirp_id),
             Change::Followed { .. } | Change::Unfollowed { .. } => None,
         }
     }
@@ -70,6 +72,7 @@ struct Logged {
     chirp_updated_at: Option<DateTime<Utc>>,
     body: Option<String>,
     target_id: Option<Uuid>,
+    reply_to: Option<Uuid>,
 }
 
 impl Logged {
@@ -82,9 +85,13 @@ impl Logged {
                 updated_at: self.chirp_updated_at?,
                 body: self.body.unwrap_or_default(),
                 user_id: self.user_id,
+                reply_to: self.reply_to,
+                like_count: 0,
+                reply_count: 0,
             }),
             "deleted" => Change::Deleted {
                 chirp_id: self.chirp_id?,
+                reply_to: self.reply_to,
             },
             "followed" => Change::Followed {
                 followee: self.target_id?,
@@ -122,7 +129,7 @@ impl Store {
         let rows = sqlx::query_as!(
             Logged,
             r#"select tx::text::bigint as "tx!", seq, kind, user_id, chirp_id, chirp_created_at, chirp_updated_at,
-                      body, target_id
+                      body, target_id, reply_to
                from chirp_events
                where (tx, seq) > ($1::text::xid8, $2)
                  and tx < pg_snapshot_xmin(pg_current_snapshot())

@@ -3,12 +3,12 @@
 
 use std::collections::HashSet;
 
-use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::{
     Position, Profile, Statements, Store,
     paging::{Cursor, Page},
+    profiles::Listed,
     violates,
 };
 
@@ -29,21 +29,6 @@ pub enum FollowList {
     Followers,
     /// Whom they follow.
     Following,
-}
-
-/// A profile in a list of follows, with when the follow began (the list's order).
-struct Listed {
-    id: Uuid,
-    handle: Option<String>,
-    display_name: String,
-    bio: String,
-    created_at: DateTime<Utc>,
-    is_chirpy_red: bool,
-    followers_count: i64,
-    following_count: i64,
-    chirps_count: i64,
-    followed_by_me: Option<bool>,
-    followed_at: DateTime<Utc>,
 }
 
 impl Store {
@@ -157,7 +142,7 @@ async fn follow_page(
                           case when $5::uuid is null then null
                                else exists(select 1 from follows m where m.follower_id = $5 and m.followee_id = u.id)
                           end as followed_by_me,
-                          f.created_at as followed_at
+                          f.created_at as listed_at
                      from follows f join users u on u.id = f.follower_id
                     where f.followee_id = $1 and (f.created_at, f.follower_id) < ($2, $3)
                     order by f.created_at desc, f.follower_id desc
@@ -179,7 +164,7 @@ async fn follow_page(
                           case when $5::uuid is null then null
                                else exists(select 1 from follows m where m.follower_id = $5 and m.followee_id = u.id)
                           end as followed_by_me,
-                          f.created_at as followed_at
+                          f.created_at as listed_at
                      from follows f join users u on u.id = f.followee_id
                     where f.follower_id = $1 and (f.created_at, f.followee_id) < ($2, $3)
                     order by f.created_at desc, f.followee_id desc
@@ -202,23 +187,6 @@ async fn follow_page(
             return Ok(None);
         }
     }
-    let page = Page::of(rows, limit, |row| Cursor::at(row.followed_at, row.id));
+    let page = Page::of(rows, limit, |row| Cursor::at(row.listed_at, row.id));
     Ok(Some(page.map(Listed::into_profile)))
-}
-
-impl Listed {
-    fn into_profile(self) -> Profile {
-        Profile {
-            id: self.id,
-            handle: self.handle,
-            display_name: self.display_name,
-            bio: self.bio,
-            created_at: self.created_at,
-            is_chirpy_red: self.is_chirpy_red,
-            followers_count: self.followers_count,
-            following_count: self.following_count,
-            chirps_count: self.chirps_count,
-            followed_by_me: self.followed_by_me,
-        }
-    }
 }

@@ -40,6 +40,26 @@ impl Store {
         }
     }
 
+    /// Whether `user` changed something within `within` (a like, a post, a follow...), as the
+    /// primary says: their reads then show what is cached elsewhere only after checking it.
+    pub async fn wrote_lately(&self, user: Uuid, within: std::time::Duration) -> sqlx::Result<bool> {
+        if self
+            .replica
+            .as_ref()
+            .is_some_and(|replica| replica.may_lack_writes_of(user))
+        {
+            return Ok(true);
+        }
+        let lately = sqlx::query_scalar!(
+            r#"select wrote_at > now() - $2::interval as "lately!" from users where id = $1"#,
+            user,
+            interval(within),
+        )
+        .fetch_optional(self.primary())
+        .await?;
+        Ok(lately.unwrap_or(false))
+    }
+
     /// `user` changed what their own reads show, through this instance.
     pub(super) fn wrote(&self, user: Uuid) {
         if let Some(replica) = &self.replica {

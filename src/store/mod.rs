@@ -10,11 +10,14 @@ mod follows;
 mod freshness;
 mod health;
 mod idempotency;
+mod likes;
 mod paging;
 mod posting;
 mod profiles;
 mod replica;
+mod search;
 mod statements;
+mod threads;
 mod throttle;
 mod timeline;
 mod tokens;
@@ -33,17 +36,21 @@ use uuid::Uuid;
 
 pub use batch::BatchStats;
 use batch::{Batcher, Lane};
-use chirps::ChirpsById;
 pub use chirps::{Chirp, ChirpDeletion};
+use chirps::{ChirpsById, CountsById};
 pub use events::{Batch, Change, Event, Position};
 pub use follows::{Follow, FollowList};
 pub use idempotency::KEY_LIFETIME;
+use likes::Likes;
+pub use likes::{LikeChange, LikeOutcome};
 pub use paging::{Cursor, Order, Page};
 use posting::Posts;
 pub use posting::{NewPost, PostKey, PostOutcome};
 pub use profiles::{Profile, ProfileChanges, ProfileUpdate, UserRef};
 use replica::Replica;
+pub use search::is_timeout as search_timed_out;
 use statements::Statements;
+pub use threads::{MOST_ANCESTORS, Thread};
 pub use timeline::home_start;
 pub use users::{Credentials, CredentialsUpdate, SignUp, User};
 pub use waits::Waits;
@@ -138,7 +145,9 @@ pub struct Store {
     /// own; on the replica too when there is one.
     chirps_by_id: Batcher<ChirpsById>,
     replica_chirps_by_id: Option<Batcher<ChirpsById>>,
+    counts_by_id: Batcher<CountsById>,
     posts: Batcher<Posts>,
+    likes: Batcher<Likes>,
 }
 
 /// Workers per batched kind of work, each with a connection of its own (on top of
@@ -178,7 +187,9 @@ impl Store {
                 .replica
                 .as_ref()
                 .map(|replica| Batcher::spawn(ChirpsById, lane(options(replica), None), BATCH_WORKERS, BATCH_MOST)),
-            posts: Batcher::spawn(Posts, primary_lane, BATCH_WORKERS, BATCH_MOST),
+            counts_by_id: Batcher::spawn(CountsById, primary_lane.clone(), BATCH_WORKERS, BATCH_MOST),
+            posts: Batcher::spawn(Posts, primary_lane.clone(), BATCH_WORKERS, BATCH_MOST),
+            likes: Batcher::spawn(Likes, primary_lane, BATCH_WORKERS, BATCH_MOST),
             health,
             primary,
             replica,
@@ -289,8 +300,13 @@ impl Store {
     }
 
     /// The batches of reads by id and of posts so far, for the metrics.
-    pub fn batches(&self) -> [(&'static str, &BatchStats); 2] {
-        [("chirp_by_id", &self.chirps_by_id.stats), ("post", &self.posts.stats)]
+    pub fn batches(&self) -> [(&'static str, &BatchStats); 4] {
+        [
+            ("chirp_by_id", &self.chirps_by_id.stats),
+            ("post", &self.posts.stats),
+            ("counts_by_id", &self.counts_by_id.stats),
+            ("like", &self.likes.stats),
+        ]
     }
 
     /// Whether the background check last found the primary answering.

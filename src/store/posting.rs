@@ -26,6 +26,8 @@ pub struct NewPost {
     pub author: Uuid,
     /// The censored body.
     pub body: String,
+    /// The chirp this replies to.
+    pub reply_to: Option<Uuid>,
     pub key: Option<PostKey>,
 }
 
@@ -52,6 +54,8 @@ pub enum PostOutcome {
     InFlight,
     /// The author no longer exists.
     NoAuthor,
+    /// The chirp it replies to does not exist.
+    NoParent,
 }
 
 impl Store {
@@ -142,11 +146,13 @@ fn split_for_retry(posts: Vec<NewPost>) -> (Vec<NewPost>, Vec<NewPost>) {
         together.push(NewPost {
             author: post.author,
             body: post.body.clone(),
+            reply_to: post.reply_to,
             key,
         });
         alone.push(NewPost {
             author: post.author,
             body: post.body,
+            reply_to: post.reply_to,
             key: copy,
         });
     }
@@ -247,15 +253,33 @@ async fn write(tx: &mut PgConnection, named: bool, posts: Vec<NewPost>) -> sqlx:
         .collect())
 }
 
-/// Inserts the posts that have no outcome yet, in order, and remembers their keys; a post
-/// whose author is gone is `NoAuthor`. (An author deleted while this runs fails the statement
-/// on the foreign key instead: the group is then written again post by post.)
+/// Inserts the posts that have no outcome yet, in order, and remembers their keys; a reply
+/// to a chirp that does not exist is `NoParent`, a post whose author is gone `NoAuthor`. (An
+/// author deleted while this runs fails the statement on the foreign key instead: the group
+/// is then written again post by post. A parent deleted meanwhile is no matter: a reply may
+/// outlive its parent.)
 async fn insert(
     conn: &mut PgConnection,
     named: bool,
     mut posts: Vec<NewPost>,
     outcomes: &mut [Option<PostOutcome>],
 ) -> sqlx::Result<()> {
+    let parents: Vec<Uuid> = (0..posts.len())
+        .filter(|&i| outcomes[i].is_none())
+        .filter_map(|i| posts[i].reply_to)
+        .collect();
+    if !parents.is_empty() {
+        let present: HashSet<Uuid> = sqlx::query_scalar!("select id from chirps where id = any($1)", &parents)
+            .fetch_all(Statements::new(&mut *conn, named))
+            .await?
+            .into_iter()
+            .collect();
+        for (post, outcome) in posts.iter().zip(outcomes.iter_mut()) {
+            if outcome.is_none() && post.reply_to.is_some_and(|parent| !present.contains(&parent)) {
+                *outcome = Some(PostOutcome::NoParent);
+            }
+        }
+    }
     let to_insert: Vec<usize> = (0..posts.len()).filter(|&i| outcomes[i].is_none()).collect();
     if to_insert.is_empty() {
         return Ok(());
@@ -263,13 +287,20 @@ async fn insert(
     let ids: Vec<Uuid> = to_insert.iter().map(|_| new_id()).collect::<Result<_, _>>()?;
     let bodies: Vec<String> = to_insert.iter().map(|&i| std::mem::take(&mut posts[i].body)).collect();
     let authors: Vec<Uuid> = to_insert.iter().map(|&i| posts[i].author).collect();
-    let mut inserted: HashMap<Uuid, Chirp> =
-        sqlx::query_file_as!(Chirp, "src/store/sql/insert_chirps.sql", &ids, &bodies, &authors)
-            .fetch_all(Statements::new(&mut *conn, named))
-            .await?
-            .into_iter()
-            .map(|chirp| (chirp.id, chirp))
-            .collect();
+    let reply_tos: Vec<Option<Uuid>> = to_insert.iter().map(|&i| posts[i].reply_to).collect();
+    let mut inserted: HashMap<Uuid, Chirp> = sqlx::query_file_as!(
+        Chirp,
+        "src/store/sql/insert_chirps.sql",
+        &ids,
+        &bodies,
+        &authors,
+        &reply_tos as &[Option<Uuid>]
+    )
+    .fetch_all(Statements::new(&mut *conn, named))
+    .await?
+    .into_iter()
+    .map(|chirp| (chirp.id, chirp))
+    .collect();
     let (mut key_authors, mut keys, mut hashes, mut chirp_ids, mut responses) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for (&i, id) in to_insert.iter().zip(&ids) {

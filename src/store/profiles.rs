@@ -119,3 +119,36 @@ impl Store {
         }
     }
 }
+
+/// A profile in a list (followers, followees, likers), with when it joined the list: the
+/// list's order, newest first.
+pub(super) struct Listed {
+    pub id: Uuid,
+    pub handle: Option<String>,
+    pub display_name: String,
+    pub bio: String,
+    pub created_at: DateTime<Utc>,
+    pub is_chirpy_red: bool,
+    pub followers_count: i64,
+    pub following_count: i64,
+    pub chirps_count: i64,
+    pub followed_by_me: Option<bool>,
+    pub listed_at: DateTime<Utc>,
+}
+
+impl Listed {
+    pub fn into_profile(self) -> Profile {
+        Profile {
+            id: self.id,
+            handle: self.handle,
+            display_name: self.display_name,
+            bio: self.bio,
+            created_at: self.created_at,
+            is_chirpy_red: self.is_chirpy_red,
+            followers_count: self.followers_count,
+            following_count: self.following_count,
+            chirps_count: self.chirps_count,
+            followed_by_me: self.followed_by_me,
+        }
+    }
+}

@@ -67,6 +67,24 @@ impl<X> Statements<X> {
     }
 }
 
+impl Statements<&sqlx::PgPool> {
+    /// A transaction on this pool, its wait for a connection counted and an outage known at
+    /// once, as for a query; with whether its statements may be named.
+    pub async fn transaction(&self) -> Result<(sqlx::Transaction<'static, Postgres>, bool), Error> {
+        if self.down() {
+            return Err(down_error());
+        }
+        let begun = match &self.waits {
+            Some(waits) => waits.begin(self.inner).await,
+            None => self.inner.begin().await,
+        };
+        if let (Err(err), Some(health)) = (&begun, &self.health) {
+            health.suspect(err);
+        }
+        Ok((begun?, self.named))
+    }
+}
+
 /// What a query can run on: a pool (each query on a connection of its own, which in
 /// transaction mode must be wrapped in a transaction) or a connection already in one.
 pub trait Host<'c>: Executor<'c, Database = Postgres> {

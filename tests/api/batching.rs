@@ -32,7 +32,7 @@ impl ChirpsLocked {
 }
 
 fn post_stats(app: &TestApp) -> (u64, u64, u64) {
-    let [_, (_, posts)] = app.state.store.batches();
+    let [_, (_, posts), ..] = app.state.store.batches();
     (
         posts.batches.load(Ordering::Relaxed),
         posts.requests.load(Ordering::Relaxed),
@@ -183,6 +183,7 @@ async fn a_cancelled_post_is_not_written() {
             let post = NewPost {
                 author: me.user_id,
                 body,
+                reply_to: None,
                 key: None,
             };
             store.post_chirp(post).await
@@ -233,7 +234,7 @@ async fn reads_in_a_batch_each_get_their_own_answer() {
         }
     }
     assert_eq!(found, 40);
-    let [(_, reads), _] = app.state.store.batches();
+    let [(_, reads), ..] = app.state.store.batches();
     let (batches, requests) = (
         reads.batches.load(Ordering::Relaxed),
         reads.requests.load(Ordering::Relaxed),

@@ -19,7 +19,19 @@ async fn posting_returns_the_stored_chirp_with_its_real_author() {
     let chirp = app.chirp(&session, "I'm the one who knocks!").await;
     let mut keys: Vec<&str> = chirp.as_object().unwrap().keys().map(String::as_str).collect();
     keys.sort_unstable();
-    assert_eq!(keys, ["body", "created_at", "id", "updated_at", "user_id"]);
+    assert_eq!(
+        keys,
+        [
+            "body",
+            "created_at",
+            "id",
+            "like_count",
+            "reply_count",
+            "reply_to",
+            "updated_at",
+            "user_id"
+        ]
+    );
     assert_eq!(chirp["body"], "I'm the one who knocks!");
     assert_eq!(chirp["user_id"], session.user_id.to_string());
     assert_timestamp(&chirp["created_at"]);

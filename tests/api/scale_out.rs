@@ -175,8 +175,17 @@ async fn copy_row(table: &str, id: &str, from: &sqlx::PgPool, to: &sqlx::PgPool)
     .fetch_one(from)
     .await
     .unwrap();
+    // Generated columns (a chirp's search words) are the database's to fill.
+    let columns: String = sqlx::query_scalar(
+        "select string_agg(column_name, ', ' order by ordinal_position) from information_schema.columns
+          where table_name = $1 and is_generated = 'NEVER'",
+    )
+    .bind(table)
+    .fetch_one(to)
+    .await
+    .unwrap();
     sqlx::query(sqlx::AssertSqlSafe(format!(
-        "insert into {table} select * from json_populate_record(null::{table}, $1::json)"
+        "insert into {table} ({columns}) select {columns} from json_populate_record(null::{table}, $1::json)"
     )))
     .bind(row)
     .execute(to)

@@ -53,10 +53,28 @@ fn the_spec_lists_exactly_the_contracts_routes_and_statuses() {
         (("post", "/api/revoke"), vec!["204", "401", "500", "503"]),
         (
             ("post", "/api/chirps"),
-            vec!["201", "400", "401", "409", "413", "422", "500", "503"],
+            vec!["201", "400", "401", "404", "409", "413", "422", "500", "503"],
         ),
         (("get", "/api/chirps"), vec!["200", "304", "400", "500", "503"]),
         (("get", "/api/chirps/stream"), vec!["200", "400", "500", "503"]),
+        (
+            ("get", "/api/chirps/{chirpID}/thread"),
+            vec!["200", "400", "404", "500", "503"],
+        ),
+        (
+            ("put", "/api/chirps/{chirpID}/like"),
+            vec!["204", "400", "401", "404", "500", "503"],
+        ),
+        (
+            ("delete", "/api/chirps/{chirpID}/like"),
+            vec!["204", "400", "401", "404", "500", "503"],
+        ),
+        (
+            ("get", "/api/chirps/{chirpID}/likes"),
+            vec!["200", "400", "401", "404", "500", "503"],
+        ),
+        (("get", "/api/search/chirps"), vec!["200", "400", "401", "500", "503"]),
+        (("get", "/api/search/users"), vec!["200", "400", "401", "500", "503"]),
         (
             ("get", "/api/chirps/{chirpID}"),
             vec!["200", "304", "400", "404", "500", "503"],
@@ -130,6 +148,9 @@ fn every_operation_is_named_tagged_summarised_and_errors_share_one_schema() {
         "timelines",
         "auth",
         "chirps",
+        "threads",
+        "likes",
+        "search",
         "webhooks",
         "admin",
     ]);
@@ -197,7 +218,19 @@ fn the_security_schemes_are_declared_and_used() {
         security("post", "/api/polka/webhooks"),
         serde_json::json!([{"polka_api_key": []}])
     );
-    assert!(security("get", "/api/chirps").is_null());
+    // Optional: the caller's token only makes their own changes show at once.
+    for (method, path) in [
+        ("get", "/api/chirps"),
+        ("get", "/api/chirps/{chirpID}"),
+        ("get", "/api/users/{user}"),
+    ] {
+        assert_eq!(
+            security(method, path),
+            serde_json::json!([{"access_token": []}, {}]),
+            "{path}"
+        );
+    }
+    assert!(security("get", "/api/healthz").is_null());
 }
 
 #[tokio::test]
