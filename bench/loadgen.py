@@ -135,7 +135,9 @@ class LoadGen:
         return result
 
     def pgbench(self, name: str, script_text: str, connections: int | None = None,
-                seconds: float | None = None) -> Result:
+                seconds: float | None = None, rate: float | None = None, warmup: bool = True) -> Result:
+        """A pgbench run of `script_text`; with `rate`, transactions are scheduled at that many per
+        second (-R) and each one's latency counts from its scheduled start, lag included."""
         connections = connections or self.args.connections
         seconds = seconds if seconds is not None else self.args.duration
         script = self.tmp / f"{name}.sql"
@@ -147,9 +149,10 @@ class LoadGen:
             # With `log`, per-transaction lines go to files named by --log-prefix.
             return [str(self.pg_bin / "pgbench"), "-n", "-M", "prepared", "-c", str(connections),
                     "-j", str(min(2, connections)), "-T", str(max(1, round(secs))), "-f", str(script),
+                    *(["-R", f"{rate:g}"] if rate else []),
                     *(["-l", "--log-prefix", str(logdir / "tx")] if log else []), self.database_url]
 
-        if self.args.warmup > 0:
+        if warmup and self.args.warmup > 0:
             run_pinned(cmd(self.args.warmup), self.cpus)
         result = Result(name, "pgbench", connections, seconds)
 
