@@ -25,6 +25,15 @@ ceiling:
   7. idle RSS, and process start -> first 200 from /api/healthz with the database up
   8. metrics on vs off                         /api/healthz and hot reads by id, here and on a
                                                second server without METRICS_ADDR, alternating
+  9. the home timeline                         a social data set of its own (10,000 users,
+                                               1,000,000 chirps, a power-law follow graph;
+                                               --quick: 300 and 20,000) on another database and
+                                               server: GET /api/timelines/home for random users
+                                               and for those following 5,000, vs pgbench running
+                                               the naive query and the server's statement; the
+                                               account everyone follows posting while timelines
+                                               are read; and fan-out on write and a hybrid,
+                                               prototyped in SQL (bench/sql/), side by side
 
 With two or more CPUs (and unless --no-pin), the servers and their PostgreSQL run on one half
 of them and wrk, pgbench and this script on the other, so the load generator never takes CPU
@@ -34,8 +43,10 @@ with anything else (noise).
 
 The full run rewrites the generated region of BENCHMARKS.md (between its bench:begin and
 bench:end markers) and the charts it links (docs/bench/*.svg); --quick (the CI smoke) only
-prints. Usage (bench/run installs wrk): bench/run [--quick] [options]. Exit status 1 when the
-harness or the server misbehaved (unexpected statuses, socket errors, crash, a hot case that
+prints. `--only core` (1 to 8) or `--only social` (9) runs one part and rewrites only its text
+in the region (and the charts with the core), keeping the other's. Usage (bench/run installs
+wrk): bench/run [--quick] [--only core|social] [options]. Exit status 1 when the harness or
+the server misbehaved (unexpected statuses, socket errors, crash, a hot case that
 missed the cache). Only loopback addresses are used.
 """
 
@@ -57,6 +68,7 @@ from chirpy_harness.errors import HarnessError
 import benchmarks_md
 import queries
 import report_charts
+import social_sql
 import report_targets
 from cases import Bench, log
 from machine import machine_info, pinning_text
@@ -83,6 +95,10 @@ def parse_args() -> argparse.Namespace:
                    help="server and PostgreSQL on one half of the CPUs, wrk/pgbench on the other (default: on)")
     p.add_argument("--profile", choices=["release", "debug"],
                    help="which build, without CHIRPY_BIN_DIR (release; --quick debug)")
+    p.add_argument("--only", choices=["core", "social"],
+                   help="run one part: core (sections 1 to 8) or social (9, the home timeline); default both")
+    p.add_argument("--celebrity-rate", type=float, default=10,
+                   help="posts/s of the account everyone follows, in section 9 (10)")
     p.add_argument("--output", type=Path, help="the file whose generated region the full run rewrites (BENCHMARKS.md)")
     p.add_argument("--keep-tmp", action="store_true", help="keep the temp dir (logs, data files)")
     args = p.parse_args()
@@ -99,6 +115,9 @@ def parse_args() -> argparse.Namespace:
     args.ready_runs = args.ready_runs or (3 if q else 9)
     args.profile = args.profile or ("debug" if q else "release")
     args.output = args.output or ROOT / "BENCHMARKS.md"
+    args.parts = [args.only] if args.only else ["core", "social"]
+    if args.celebrity_rate <= 0:
+        p.error("--celebrity-rate must be positive")
     return args
 
 
@@ -113,6 +132,7 @@ def main() -> int:
     try:
         # Before building or seeding anything: the statements and the report's destination.
         queries.check_all()
+        social_sql.check_all()
         if not args.quick:
             benchmarks_md.with_region(args.output, "")
         programs = bin_dir(args.profile)
@@ -145,17 +165,19 @@ def main() -> int:
     info["date"] = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     command = "just bench" + "".join(f" {a}" for a in sys.argv[1:])
     region = benchmarks_md.region(data, info, args, command, pinned, programs)
-    charts = report_charts.chart_files(data)  # drawn by --quick too, so the smoke covers them
+    # Drawn by --quick too, so that the smoke covers them; from the core's figures only.
+    charts = report_charts.chart_files(data) if "core" in args.parts else {}
     elapsed = time.monotonic() - started
     if args.quick:
         print("# Chirpy benchmarks: --quick smoke run (debug build, not a measurement)\n")
         print(region)
-        log(f"quick run done in {elapsed:.0f}s (nothing written; charts drawn: {', '.join(charts)})")
+        log(f"quick run done in {elapsed:.0f}s (nothing written; charts drawn: {', '.join(charts) or 'none'})")
     else:
-        benchmarks_md.write(args.output, region)
+        benchmarks_md.write(args.output, region, args.parts)
         report_charts.write_charts(args.output, charts)
         print(region)
-        log(f"full run done in {elapsed:.0f}s; wrote the generated region of {args.output} and its charts")
+        log(f"full run of {' and '.join(args.parts)} done in {elapsed:.0f}s; wrote its part of the generated region "
+            f"of {args.output}{' and the charts' if charts else ''}")
     missed = [t[0] for t in report_targets.targets(data) if not t[4]]
     if missed:
         log(f"targets missed ({len(missed)}): " + "; ".join(missed))

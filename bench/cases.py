@@ -16,8 +16,10 @@ from chirpy_harness.procstat import machine_busy_seconds, rss_bytes
 
 import queries
 import seed
+import social
 from loadgen import LoadGen, Result, run_pinned
 from server_metrics import CacheReading, cache_reading
+from social_cases import SocialBench
 
 TOKEN_USERS = 16  # users logged in for the POST /api/chirps case
 # The server's default CHIRP_CACHE_MIB, set explicitly so the memory target names the same number.
@@ -49,20 +51,25 @@ class Bench:
         self.cluster: Cluster | None = None
         self.server: Server | None = None
         self.extra: Server | None = None  # a second server on the same database, for a while
+        self.social: SocialBench | None = None
         self.other_log_errors: list[str] = []
 
     def stop(self) -> None:
         """Stops whatever still runs (after a failure); the cluster goes with devpg."""
+        if self.social is not None:
+            self.social.stop()
         for child in (self.extra, self.server, self.cluster):
             if child is not None:
                 child.stop()
 
-    def start_server(self, database_url: str, name: str, cache_mib: int = CACHE_MIB, metrics: bool = True) -> Server:
+    def start_server(self, database_url: str, name: str, cache_mib: int = CACHE_MIB, metrics: bool = True,
+                     extra_env: dict[str, str] | None = None) -> Server:
         """A server on the bench's database, pinned like the others; with metrics on a port of
         their own (the ready file names it) unless `metrics` is False."""
         env = {"DATABASE_URL": database_url, "PLATFORM": "dev", "CHIRP_CACHE_MIB": str(cache_mib)}
         if metrics:
             env["METRICS_ADDR"] = "127.0.0.1:0"
+        env.update(extra_env or {})
         return start_server(self.bin_dir, env=env, throwaway_db=False, cpus=self.server_cpus, run_dir=self.tmp,
                             name=name)
 
@@ -136,9 +143,26 @@ class Bench:
         return runs
 
     def run(self) -> dict:
-        a = self.args
-        log("starting PostgreSQL (devpg run) and the server on it")
+        """The parts asked for (--only), on one cluster: the core cases (1 to 8) on one server
+        and database, then the home timeline's on another of each."""
+        log("starting PostgreSQL (devpg run)")
         self.cluster = start_cluster(self.bin_dir, settings=DURABLE, cpus=self.server_cpus, run_dir=self.tmp)
+        data = {"parts": self.args.parts, "cases": {}, "pinned": bool(self.server_cpus)}
+        if "core" in data["parts"]:
+            self.run_core(data)
+        if "social" in data["parts"]:
+            self.social = SocialBench(self, social.QUICK if self.args.quick else social.FULL, data["cases"])
+            data["social"] = self.social.run()
+            self.social = None
+        code = self.cluster.stop()
+        if code != 0:
+            raise HarnessError(f"devpg exited with {code}:\n{self.cluster.log_tail()}")
+        return data
+
+    def run_core(self, data: dict) -> None:
+        """Cases 1 to 8, filling `data`."""
+        a = self.args
+        log("starting the server on its database")
         seed.Psql(self.cluster.bin_dir, self.cluster.url).run("create database chirpy")
         database_url = self.cluster.database_url("chirpy")
         self.server = self.start_server(database_url, "server")
@@ -146,8 +170,8 @@ class Bench:
         metrics_url = server.ready["metrics_url"]
         psql = seed.Psql(self.cluster.bin_dir, database_url)
         load = LoadGen(a, self.tmp, self.load_cpus, server.pid, self.cluster.postmaster_pid, base,
-                       self.cluster.bin_dir, database_url)
-        data = {"cases": load.results, "sizes": a.sizes, "pinned": bool(self.server_cpus)}
+                       self.cluster.bin_dir, database_url, results=data["cases"])
+        data["sizes"] = a.sizes
         log(f"server at {base}; PostgreSQL at {database_url}")
 
         # 7a. Idle RSS: after start-up, before any request.
@@ -225,10 +249,6 @@ class Bench:
             raise HarnessError(f"the server exited with {data['exit_code']}:\n{server.log_tail()}")
 
         data["ready"] = self.time_ready(database_url)
-        code = self.cluster.stop()
-        if code != 0:
-            raise HarnessError(f"devpg exited with {code}:\n{self.cluster.log_tail()}")
-        return data
 
     def login_storm(self, load: LoadGen) -> dict:
         """6. Login: the Argon2 ceiling, the paced reader at rest, then during the storm. hash-cost

@@ -7,6 +7,7 @@ import math
 
 from chirpy_harness.report import fmt_ms, fmt_rate, mib
 
+import report_social
 from cases import CACHE_MIB, NEWEST, NOISY_OTHER_CORES
 from loadgen import Result
 from report_rows import MIB, metrics_ratio, per_chirp_us, ratio
@@ -19,13 +20,27 @@ METRICS_GOAL = 0.95
 
 
 def problems(data: dict) -> list[str]:
-    """What makes the run fail: errors under load, empty cases, ERROR lines in the server's log."""
+    """What makes the run fail: errors under load, empty cases, ERROR lines in the servers' logs,
+    in the parts that ran."""
+    return [*(core_problems(data) if "core" in data["parts"] else []),
+            *(report_social.problems(data) if "social" in data["parts"] else [])]
+
+
+def load_problems(data: dict, social: bool) -> list[str]:
+    """Errors and empty runs among the core's loads or the social part's (named social_*)."""
     out = []
     for res in data["cases"].values():
+        if res.name.startswith("social_") != social:
+            continue
         if res.errors:
             out.append(f"{res.name}: {res.non_2xx} non-2xx/failed, {res.socket_errors} socket errors")
         if res.requests == 0:
             out.append(f"{res.name}: no request completed")
+    return out
+
+
+def core_problems(data: dict) -> list[str]:
+    out = load_problems(data, social=False)
     hot = data["hot_cache"]
     if not hot.hit_ratio >= HOT_HIT_RATIO:
         out.append(f"get_hot: {hot.hit_ratio:.1%} cache hits ({hot.misses:.0f} misses): the hot case was not hot")
@@ -47,7 +62,13 @@ def storm_budget(data: dict) -> float:
 
 
 def targets(data: dict) -> list[tuple[str, str, str, str, bool, float]]:
-    """(target, measured, ratio, goal, met, how busy the machine was otherwise) per target."""
+    """(target, measured, ratio, goal, met, how busy the machine was otherwise) per target, of
+    the parts that ran."""
+    return [*(core_targets(data) if "core" in data["parts"] else []),
+            *(report_social.targets(data) if "social" in data["parts"] else [])]
+
+
+def core_targets(data: dict) -> list[tuple[str, str, str, str, bool, float]]:
     r: dict[str, Result] = data["cases"]
     small, mid, big = data["sizes"][0], data["sizes"][-2], data["sizes"][-1]
     per_chirp = per_chirp_us(data)

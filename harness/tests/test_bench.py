@@ -181,7 +181,7 @@ def fake_data(scale: float = 1.0) -> dict:
         res("metrics_on_get_hot_1", 28_000), res("metrics_off_get_hot_1", 30_000),
     ]}
     return {
-        "cases": cases, "sizes": [100, 10_000, 100_000], "n_chirps": 100_000, "idle_rss": 14 << 20,
+        "parts": ["core"], "cases": cases, "sizes": [100, 10_000, 100_000], "n_chirps": 100_000, "idle_rss": 14 << 20,
         "storm_rss_peak": 70 << 20, "hash": {"ceiling": 60.0, "other": 0.0},
         "ready": {"median_ms": 20.0}, "hot_cache": CacheReading(300_000, 0, 40 << 20),
         "cold": {"idle_rss": 14 << 20, "cache": CacheReading(0, 90_000, 0)},
