@@ -312,8 +312,13 @@ def post(url: str, token: str, body: str) -> dict:
     return expect(request(url, "POST", "/api/chirps", {"body": body}, token), 201, f"post {body!r}").json()
 
 
+def get_json(url: str, path: str, token: str | None, what: str):
+    """GET `path` on `url`, which must answer 200: its JSON."""
+    return expect(request(url, "GET", path, token=token), 200, what).json()
+
+
 def home_ids(url: str, token: str, what: str) -> list[str]:
-    return [c["id"] for c in expect(request(url, "GET", "/api/timelines/home", token=token), 200, what).json()]
+    return [c["id"] for c in get_json(url, "/api/timelines/home", token, what)]
 
 
 def paged_home(urls: list[str], token: str, limit: int = 1) -> list[str]:
@@ -364,10 +369,9 @@ def follows_across_instances(cluster: LocalCluster, rounds: int = 4) -> str:
         fe, fr = followee["id"], follower["id"]
 
         handle = f"Followee_{uuid.uuid4().hex[:12]}"
-        expect(request(w, "PATCH", "/api/users/me", {"handle": handle}, followee["token"]), 200, f"{where}: set a handle")
-        by_handle = expect(
-            request(r, "GET", f"/api/users/{handle.upper()}", token=followee["token"]), 200, f"{where}: profile by handle"
-        ).json()
+        edit = request(w, "PATCH", "/api/users/me", {"handle": handle}, followee["token"])
+        expect(edit, 200, f"{where}: set a handle")
+        by_handle = get_json(r, f"/api/users/{handle.upper()}", followee["token"], f"{where}: profile by handle")
         if by_handle["id"] != fe or by_handle["handle"] != handle or "email" in by_handle:
             raise CheckFailed(f"{where}: the profile by handle {handle.upper()} is {by_handle}")
 
@@ -383,16 +387,14 @@ def follows_across_instances(cluster: LocalCluster, rounds: int = 4) -> str:
             if got != wanted:
                 raise CheckFailed(f"{where}: the home timeline read at once is {got}, not {wanted}")
             if (paged := paged_home([r, w], follower["token"])) != wanted:
-                raise CheckFailed(f"{where}: the home timeline a chirp a page, on both instances, is {paged}, not {wanted}")
-            profile = expect(request(r, "GET", f"/api/users/{fe}", token=follower["token"]), 200, f"{where}: profile").json()
+                raise CheckFailed(f"{where}: paged on both instances, the home timeline is {paged}, not {wanted}")
+            profile = get_json(r, f"/api/users/{fe}", follower["token"], f"{where}: profile")
             if (profile["followers_count"], profile.get("followed_by_me")) != (1, True):
                 raise CheckFailed(f"{where}: right after the follow, the followee's profile says {profile}")
-            mine = expect(request(r, "GET", f"/api/users/{fr}", token=follower["token"]), 200, f"{where}: own profile").json()
+            mine = get_json(r, f"/api/users/{fr}", follower["token"], f"{where}: own profile")
             if mine["following_count"] != 1:
                 raise CheckFailed(f"{where}: right after the follow, the follower's profile says {mine}")
-            listed = expect(
-                request(r, "GET", f"/api/users/{fr}/following", token=follower["token"]), 200, f"{where}: following"
-            ).json()
+            listed = get_json(r, f"/api/users/{fr}/following", follower["token"], f"{where}: following")
             if [p["id"] for p in listed] != [fe]:
                 raise CheckFailed(f"{where}: right after the follow, the follower follows {listed}")
 
@@ -417,7 +419,7 @@ def follows_across_instances(cluster: LocalCluster, rounds: int = 4) -> str:
         expect(request(r, "DELETE", f"/api/users/{fe}/follow", token=follower["token"]), 204, f"{where}: unfollow")
         if (got := home_ids(w, follower["token"], f"{where}: home timeline")) != [own["id"]]:
             raise CheckFailed(f"{where}: right after the unfollow on {reader_name}, the home timeline is {got}")
-        profile = expect(request(w, "GET", f"/api/users/{fe}", token=follower["token"]), 200, f"{where}: profile").json()
+        profile = get_json(w, f"/api/users/{fe}", follower["token"], f"{where}: profile")
         if (profile["followers_count"], profile.get("followed_by_me")) != (0, False):
             raise CheckFailed(f"{where}: right after the unfollow, the followee's profile says {profile}")
     return (
@@ -488,5 +490,7 @@ def follows_under_load(cluster: LocalCluster, people: int = 8, workers: int = 8)
     if bad:
         raise CheckFailed(f"{len(bad)} requests failed under the follow and timeline load:\n{describe(bad)}\n{figures}")
     if not on["replica"]:
-        raise CheckFailed(f"the replica served no home timeline, though its readers wrote nothing for {lag + 3:g}s\n{figures}")
+        raise CheckFailed(
+            f"the replica served no home timeline, though its readers wrote nothing for {lag + 3:g}s\n{figures}"
+        )
     return figures
