@@ -117,7 +117,10 @@ async function authed(method, path, options = {}) {
   }
 }
 
-/** Reads that say more with the access token (`followed_by_me`) send it when logged in. */
+/**
+ * Reads that say more with the access token send it when logged in: a profile's
+ * `followed_by_me`, and chirps whose counts include one's own like at once, on any instance.
+ */
 function asViewer(method, path, options = {}) {
   return getSession() ? authed(method, path, options) : send(method, path, options);
 }
@@ -154,13 +157,14 @@ export const PAGE_SIZE = 20;
 
 /**
  * The first page of chirps, `{ items, next }`: `sort` is `desc` (newest first) or `asc`;
- * `authorId` filters to one author.
+ * `authorId` filters to one author. With the access token when logged in, so that a like
+ * one has just given or taken back is in the counts.
  */
 export async function listChirps({ sort = 'desc', authorId = null } = {}) {
   const query = new URLSearchParams({ sort });
   if (authorId) query.set('author_id', authorId);
   query.set('limit', String(PAGE_SIZE));
-  return send('GET', `/api/chirps?${query}`, { page: true });
+  return asViewer('GET', `/api/chirps?${query}`, { page: true });
 }
 
 /** The first page of the home timeline (one's own chirps and those of whom one follows). */
@@ -168,9 +172,45 @@ export async function homeTimeline() {
   return authed('GET', `/api/timelines/home?limit=${PAGE_SIZE}`, { page: true });
 }
 
-/** The page a `next` from listChirps or homeTimeline names. */
+/**
+ * The page a `next` names (from listChirps, homeTimeline, searchChirps or getThread),
+ * asked for as its first page was.
+ */
 export async function nextPage(url) {
-  return url.startsWith('/api/timelines/') ? authed('GET', url, { page: true }) : send('GET', url, { page: true });
+  if (url.startsWith('/api/timelines/')) return authed('GET', url, { page: true });
+  if (url.startsWith('/api/chirps?')) return asViewer('GET', url, { page: true });
+  return send('GET', url, { page: true });
+}
+
+/** One chirp, with its counts as they are now (one's own like included). */
+export async function getChirp(id) {
+  return asViewer('GET', `/api/chirps/${encodeURIComponent(id)}`);
+}
+
+/**
+ * A chirp in its conversation: `{ items: { ancestors, more_ancestors, chirp, replies }, next }`,
+ * `next` naming the next page of replies (open it with nextPage: its `replies` continue).
+ */
+export async function getThread(id) {
+  return send('GET', `/api/chirps/${encodeURIComponent(id)}/thread?limit=${PAGE_SIZE}`, { page: true });
+}
+
+export async function likeChirp(id) {
+  return authed('PUT', `/api/chirps/${encodeURIComponent(id)}/like`);
+}
+
+export async function unlikeChirp(id) {
+  return authed('DELETE', `/api/chirps/${encodeURIComponent(id)}/like`);
+}
+
+/** Chirps with every word of `q`, newest first: the first page, `{ items, next }`. */
+export async function searchChirps(q) {
+  return send('GET', `/api/search/chirps?${new URLSearchParams({ q, limit: String(PAGE_SIZE) })}`, { page: true });
+}
+
+/** People whose handle or display name starts with `q`, in any letter case. */
+export async function searchUsers(q) {
+  return asViewer('GET', `/api/search/users?${new URLSearchParams({ q, limit: String(PAGE_SIZE) })}`);
 }
 
 /** A user's public profile, by id or handle; with `followed_by_me` when logged in. */
@@ -234,10 +274,12 @@ export async function openAuthedStream(path, { headers = {}, signal } = {}) {
 
 /**
  * Posts under `idempotencyKey` (see idempotency.js), retrying once with that same key when
- * the outcome is unknown, so a lost answer never becomes two chirps.
+ * the outcome is unknown, so a lost answer never becomes two chirps. `replyTo`: the id of
+ * the chirp this answers (a 404 when it is gone).
  */
-export async function postChirp(body, idempotencyKey) {
-  return retryOnce(() => authed('POST', '/api/chirps', { body: { body }, extraHeaders: { 'Idempotency-Key': idempotencyKey } }));
+export async function postChirp(body, idempotencyKey, replyTo = null) {
+  const chirp = replyTo ? { body, reply_to: replyTo } : { body };
+  return retryOnce(() => authed('POST', '/api/chirps', { body: chirp, extraHeaders: { 'Idempotency-Key': idempotencyKey } }));
 }
 
 export async function deleteChirp(id) {
