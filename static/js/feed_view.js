@@ -5,6 +5,8 @@
 // profiles (profiles.js), looked up once per author before a page is drawn.
 
 import * as api from './api.js';
+import { deleteChirp, refreshCounts } from './chirp_actions.js';
+import { chirpEvents } from './chirp_events.js';
 import { say, show } from './dom.js';
 import { findChirp, placeChirp, refreshAuthor, renderChirp } from './feed.js';
 import { followHome } from './home_live.js';
@@ -205,24 +207,24 @@ function dropAuthor(userId) {
 }
 
 /** One's own new chirp, shown now rather than when the stream brings it (its copy is then ignored). */
-export function showOwnChirp(chirp) {
+function showOwnChirp(chirp) {
   const where = source();
   if (where === 'author' && state.authorId !== chirp.user_id) return;
   afterLoad(() => showChirp(chirp));
 }
 
 async function removeChirp(chirp, button) {
-  button.disabled = true;
-  try {
-    await api.deleteChirp(chirp.id);
-    afterLoad(() => dropChirp(chirp.id));
-    say(ui.status, 'Chirp deleted.');
-    focusFeed();
-  } catch (error) {
-    button.disabled = false;
-    if (error.sessionExpired) onSessionLost(error);
-    else say(ui.status, `Could not delete the chirp: ${error.message}`);
-  }
+  // The list follows the `deleted` event (below), as every list does.
+  if (await deleteChirp(chirp, button)) focusFeed();
+}
+
+// What one does here, in any view: one's new chirps join the list, deleted ones leave it.
+chirpEvents.addEventListener('posted', (event) => showOwnChirp(event.detail));
+chirpEvents.addEventListener('deleted', (event) => afterLoad(() => dropChirp(event.detail.id)));
+
+/** A reply came or went (by anyone): its parent's reply count, if the parent is on the page. */
+function replyCountChanged(parentId) {
+  if (parentId) refreshCounts(parentId);
 }
 
 // A profile arrived or changed: the names on its author's chirps follow.
@@ -241,8 +243,14 @@ function follow() {
   ui.list.setAttribute('aria-busy', 'true');
   renderControls();
   const live = {
-    onCreated: (chirp) => afterLoad(() => showChirp(chirp)),
-    onDeleted: (id) => afterLoad(() => dropChirp(id)),
+    onCreated: (chirp) => {
+      replyCountChanged(chirp.reply_to);
+      afterLoad(() => showChirp(chirp));
+    },
+    onDeleted: (id) => {
+      replyCountChanged(findChirp(ui.list, id)?.dataset.replyTo);
+      afterLoad(() => dropChirp(id));
+    },
     onState: (open) => show(ui.liveIndicator, open),
     onSubscribed: loadFeed,
   };

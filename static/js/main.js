@@ -2,21 +2,28 @@
 //
 // Views: logged out, the log-in / sign-up card and the public feed; logged in, the
 // composer and the feed (Home or Everyone), or the settings. A profile page (#/@handle, or
-// #/u/<id> for a user without a handle) shows a user and their chirps to anyone. Which
-// view shows follows the session (see session.js), so a session that ends anywhere (log
-// out, or a refused refresh token) brings the log-in card back, and the address (see
-// routes.js). The chirps themselves, live, are feed_view.js's; the profile card is
-// profile_view.js's.
+// #/u/<id> for a user without a handle) shows a user and their chirps to anyone; a thread
+// (#/chirp/<id>) a chirp in its conversation; search results (#/search?q=..., from the
+// header's search box) people and chirps. Which view shows follows the session (see
+// session.js), so a session that ends anywhere (log out, or a refused refresh token) brings
+// the log-in card back, and the address (see routes.js). The chirps themselves, live, are
+// feed_view.js's; the profile card is profile_view.js's, the thread thread_view.js's and the
+// results search_view.js's.
 
 import * as api from './api.js';
+import { startChirpActions } from './chirp_actions.js';
+import { announce } from './chirp_events.js';
+import { bindComposer } from './composer.js';
 import { say, show } from './dom.js';
-import { focusFeed, renameMe, sessionChanged, showAuthor, showFeed, showOwnChirp, startFeed } from './feed_view.js';
-import { newIdempotencyKey } from './idempotency.js';
+import { focusFeed, renameMe, sessionChanged, showAuthor, showFeed, startFeed } from './feed_view.js';
+import { forgetLikes } from './likes.js';
 import { closeProfile, openProfile, startProfiles } from './profile_view.js';
 import { forgetProfiles, remember } from './profiles.js';
-import { parseRoute, profileRoute } from './routes.js';
+import { startReplyBoxes } from './reply_box.js';
+import { parseRoute, profileRoute, searchRoute } from './routes.js';
+import { closeSearch, openSearch, startSearch } from './search_view.js';
 import { getSession, sessionEvents } from './session.js';
-import { MAX_CHIRP_CHARS, charCount } from './text.js';
+import { closeThread, openThread, startThreads } from './thread_view.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -28,6 +35,8 @@ const ui = {
   redBadge: $('red-badge'),
   settingsButton: $('settings-button'),
   logoutButton: $('logout-button'),
+  searchForm: $('search-form'),
+  searchInput: $('search-input'),
 
   authView: $('auth-view'),
   loginPanel: $('login-panel'),
@@ -51,6 +60,10 @@ const ui = {
   feedView: $('feed-view'),
   profileView: $('profile-view'),
   profileName: $('profile-name'),
+  threadView: $('thread-view'),
+  threadHeading: $('thread-heading'),
+  searchView: $('search-view'),
+  searchHeading: $('search-heading'),
 
   settingsView: $('settings-view'),
   settingsForm: $('settings-form'),
@@ -67,7 +80,7 @@ const ui = {
   profileError: $('profile-error'),
 };
 
-/** Where the address points: `{ view: 'feed' }` or `{ view: 'profile', user }` (see routes.js). */
+/** Where the address points: `{ view: 'feed' }`, `'profile'`, `'thread'` or `'search'` (see routes.js). */
 let route = parseRoute(location.hash) ?? { view: 'feed' };
 /** On a profile page: whether there is a profile to show chirps under. */
 let profileFound = false;
@@ -82,10 +95,13 @@ function render() {
   show(ui.whoami, loggedIn);
   show(ui.accountNav, loggedIn);
   const settings = loggedIn && showingSettings;
-  const profile = route.view === 'profile';
-  show(ui.composer, loggedIn && !settings && !profile);
+  const { view } = route;
+  const profile = view === 'profile';
+  show(ui.composer, loggedIn && !settings && view === 'feed');
   show(ui.profileView, profile && !settings);
-  show(ui.feedView, !settings && (!profile || profileFound));
+  show(ui.threadView, view === 'thread' && !settings);
+  show(ui.searchView, view === 'search' && !settings);
+  show(ui.feedView, !settings && (view === 'feed' || (profile && profileFound)));
   show(ui.settingsView, settings);
   if (loggedIn) {
     ui.whoamiEmail.textContent = session.user.email;
@@ -108,10 +124,12 @@ sessionEvents.addEventListener('change', () => {
   // A different person (or nobody) now: "you" and the delete buttons change hands.
   if (userId !== lastUserId) {
     lastUserId = userId;
-    // `followed_by_me` was someone else's view.
+    // `followed_by_me`, and the likes given here, were someone else's.
     forgetProfiles();
+    forgetLikes();
     sessionChanged();
-    if (route.view === 'profile') showRoute({ focus: false });
+    // Reply and Like buttons, and the delete buttons, change hands there too.
+    if (route.view !== 'feed') showRoute({ focus: false });
     if (userId) refreshUser();
   }
 });
@@ -228,68 +246,17 @@ ui.logoutButton.addEventListener('click', async () => {
 
 // ---- Posting -------------------------------------------------------------------------
 
-let wasOver = false;
-
-function updateCounter() {
-  const text = ui.chirpBody.value;
-  const count = charCount(text);
-  const over = count > MAX_CHIRP_CHARS;
-  // The counter is not a live region (it would speak on every key); crossing the limit is
-  // announced once, in the status line.
-  if (over !== wasOver) {
-    say(ui.status, over ? `Too long to post: chirps are at most ${MAX_CHIRP_CHARS} characters.` : '');
-    wasOver = over;
-  }
-  ui.chirpCounter.textContent = over
-    ? `${count} / ${MAX_CHIRP_CHARS}: ${count - MAX_CHIRP_CHARS} too many`
-    : `${count} / ${MAX_CHIRP_CHARS}`;
-  ui.chirpCounter.classList.toggle('counter-over', over);
-  ui.chirpCounter.classList.toggle('counter-near', !over && count > MAX_CHIRP_CHARS - 20);
-  ui.chirpBody.setAttribute('aria-invalid', String(over));
-  ui.chirpSubmit.disabled = over || text.trim() === '';
-}
-
-ui.chirpBody.addEventListener('input', updateCounter);
-
-// Ctrl+Enter (or Cmd+Enter) posts from the text area, as in most chat boxes.
-ui.chirpBody.addEventListener('keydown', (event) => {
-  if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) {
-    event.preventDefault();
-    ui.chirpForm.requestSubmit();
-  }
-});
-
-// One Idempotency-Key per draft: pressing Post again on the same text after a failure
-// reuses it, so a post that did reach the server is not posted twice.
-let draft = { text: null, key: null };
-
-function keyFor(text) {
-  if (draft.text !== text) draft = { text, key: newIdempotencyKey() };
-  return draft.key;
-}
-
-ui.chirpForm.addEventListener('submit', async (event) => {
-  event.preventDefault();
-  updateCounter();
-  if (ui.chirpSubmit.disabled) return;
-  const body = ui.chirpBody.value;
-  say(ui.chirpError, '');
-  ui.chirpSubmit.disabled = true;
-  ui.chirpForm.setAttribute('aria-busy', 'true');
-  try {
-    const chirp = await api.postChirp(body, keyFor(body));
-    draft = { text: null, key: null };
-    ui.chirpBody.value = '';
-    const censored = chirp.body !== body;
+const composer = bindComposer({
+  form: ui.chirpForm,
+  textarea: ui.chirpBody,
+  counter: ui.chirpCounter,
+  submit: ui.chirpSubmit,
+  error: ui.chirpError,
+  onPosted(chirp, censored) {
     say(ui.status, censored ? 'Posted, with some words replaced by ****.' : 'Posted.');
-    showOwnChirp(chirp);
-  } catch (error) {
-    if (error.sessionExpired) sessionLost(error);
-    else say(ui.chirpError, error.message);
-  } finally {
-    ui.chirpForm.removeAttribute('aria-busy');
-    updateCounter();
-  }
+    announce('posted', chirp);
+  },
+  onSessionLost: (error) => sessionLost(error),
 });
 
 // ---- Account settings ----------------------------------------------------------------
@@ -313,6 +280,8 @@ function closeSettings() {
   showingSettings = false;
   render();
   if (route.view === 'profile') ui.profileName.focus();
+  else if (route.view === 'thread') ui.threadHeading.focus();
+  else if (route.view === 'search') ui.searchHeading.focus();
   else ui.chirpBody.focus();
 }
 
@@ -382,27 +351,51 @@ ui.settingsForm.addEventListener('submit', async (event) => {
 // The profile asked for last, so that only the latest answer counts.
 let routeGeneration = 0;
 
+/** Tells the browser tests the page has settled, where no feed loads to say so. */
+function settled() {
+  document.documentElement.dataset.ready = 'true';
+}
+
 /** Shows what the address names; `focus`: move focus there (after a click, not on load). */
 async function showRoute({ focus }) {
   const mine = ++routeGeneration;
   showingSettings = false;
-  if (route.view !== 'profile') {
+  const { view } = route;
+  if (view !== 'profile') {
     closeProfile();
     profileFound = false;
-    render();
+  }
+  if (view !== 'thread') closeThread();
+  if (view !== 'search') closeSearch();
+  // The box says what the results are for, and is cleared elsewhere.
+  ui.searchInput.value = view === 'search' ? route.q : '';
+  render();
+
+  if (view === 'feed') {
     showFeed();
     if (focus) focusFeed();
     return;
   }
-  render();
+  if (view === 'thread') {
+    if (focus) ui.threadHeading.focus();
+    await openThread(route.id);
+    if (mine === routeGeneration) settled();
+    return;
+  }
+  if (view === 'search') {
+    if (focus) ui.searchHeading.focus();
+    await openSearch(route.q);
+    if (mine === routeGeneration) settled();
+    return;
+  }
   if (focus) ui.profileName.focus();
   const profile = await openProfile(route.user);
   if (mine !== routeGeneration || profile === undefined) return;
   profileFound = Boolean(profile);
   render();
   if (!profile) {
-    // Tells the browser tests the page has settled: there are no chirps to show here.
-    document.documentElement.dataset.ready = 'true';
+    // There are no chirps to show here.
+    settled();
     return;
   }
   showAuthor(profile.id);
@@ -419,12 +412,24 @@ window.addEventListener('hashchange', () => {
   showRoute({ focus: true });
 });
 
+// The search box opens the results' address; the same search again reads them again.
+ui.searchForm.addEventListener('submit', (event) => {
+  event.preventDefault();
+  const address = searchRoute(ui.searchInput.value);
+  if (location.hash === address) showRoute({ focus: true });
+  else location.hash = address;
+});
+
 // ---- Start ---------------------------------------------------------------------------
 
 startProfiles({ sessionLost, editProfile: openSettings });
+startChirpActions({ sessionLost });
+startReplyBoxes({ sessionLost });
+startThreads({ sessionLost });
+startSearch({ sessionLost });
 startFeed({ sessionLost });
 render();
-updateCounter();
+composer.update();
 if (getSession()) refreshUser();
 // The first list loads once its stream listens (see feed_view.js).
 showRoute({ focus: false });
