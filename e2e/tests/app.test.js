@@ -452,13 +452,17 @@ test('main screens at 1280 and 375 px wide: screenshots, and nothing scrolls sid
   await suite.api.postChirp(kim.token, 'Morning, Chirpy! Coffee first, then whatever kerfuffle the day brings.');
   await suite.api.postChirp(mike.token, 'Tip: click a name to open their profile, and follow them to see their chirps on Home.');
   await suite.api.postChirp(me.token, 'Just upgraded to Chirpy Red. The badge looks great next to my name.');
-  await suite.api.postChirp(kim.token, 'Shipped the new release today. 140 characters is plenty when you keep it short.');
+  const shipped = await suite.api.postChirp(kim.token, 'Shipped the new release today. 140 characters is plenty when you keep it short.');
+  await suite.api.like(mike.token, shipped.id);
+  await suite.api.postChirp(mike.token, 'Congratulations! Reply to any chirp, like it, or open its conversation from the reply count.', shipped.id);
   const updateDocs = process.env.UPDATE_DOCS_SCREENSHOTS === '1';
 
   for (const [device, viewport] of [['desktop', DESKTOP], ['mobile', MOBILE]]) {
     await inApp(t, async ({ page }) => {
       const shot = async (name) => {
         await page.evaluate(() => document.activeElement?.blur());
+        // No hover highlight on whatever was clicked last.
+        await page.mouse.move(0, 0);
         if (device === 'mobile') await assertNoHorizontalScroll(page, MOBILE.width);
         const path = join(SCREENSHOTS, `${device}-${name}.png`);
         await page.screenshot({ path });
@@ -476,6 +480,11 @@ test('main screens at 1280 and 375 px wide: screenshots, and nothing scrolls sid
       await shot('3-login-error');
 
       await logIn(page, me.email, me.password);
+      // One's own like shows pressed (the page knows it from here on).
+      const like = page.locator(`#feed li[data-chirp-id="${shipped.id}"] button.like-button`);
+      await like.click();
+      await eventually(async () => assert.equal(await like.getAttribute('aria-pressed'), 'true'));
+      await eventually(async () => assert.match(await like.textContent(), /2 likes/));
       await page.evaluate(() => { document.getElementById('status').textContent = ''; });
       const feed = await shot('4-feed');
       if (updateDocs) await copyFile(feed, join(REPO, `docs/screenshot-${device}.png`));
@@ -492,9 +501,18 @@ test('main screens at 1280 and 375 px wide: screenshots, and nothing scrolls sid
       await showTab(page, 'Everyone');
       await shot('7-everyone');
 
+      await page.click(`#feed li[data-chirp-id="${shipped.id}"] .reply-count`);
+      await page.locator(`#thread-chain li.chirp-highlight[data-chirp-id="${shipped.id}"]`).waitFor();
+      await page.locator('#thread-replies li.chirp').waitFor();
+      await shot('8-thread');
+      await page.fill('#search-input', 'coffee');
+      await page.press('#search-input', 'Enter');
+      await page.locator('#search-chirps li.chirp').waitFor();
+      await shot('9-search');
+
       await page.click('#settings-button');
       await page.locator('#settings-form').waitFor();
-      await shot('8-settings');
+      await shot('10-settings');
     }, { viewport });
   }
 });

@@ -1,6 +1,6 @@
 // Talking to the server directly, for what a test sets up or checks outside the page:
-// a second user, their profile, follows and chirps, the Polka webhook, whether a refresh
-// token still works.
+// a second user, their profile, follows, chirps, replies and likes, the Polka webhook,
+// whether a refresh token still works.
 
 import { randomUUID } from 'node:crypto';
 
@@ -47,8 +47,18 @@ export function createApi(baseUrl) {
       await this.signUp(email, password);
       return { ...(await this.logIn(email, password)), password };
     },
-    postChirp: (token, body) =>
-      expectStatus(201, call('POST', '/api/chirps', { body: { body }, authorization: `Bearer ${token}` })),
+    /** `replyTo`: the id of the chirp this answers. */
+    postChirp: (token, body, replyTo) =>
+      expectStatus(201, call('POST', '/api/chirps', {
+        body: replyTo ? { body, reply_to: replyTo } : { body },
+        authorization: `Bearer ${token}`,
+      })),
+    chirp: (id) => expectStatus(200, call('GET', `/api/chirps/${id}`)),
+    /** `{ ancestors, more_ancestors, chirp, replies }`, the first page of replies. */
+    thread: (id) => expectStatus(200, call('GET', `/api/chirps/${id}/thread`)),
+    like: (token, id) => expectStatus(204, call('PUT', `/api/chirps/${id}/like`, { authorization: `Bearer ${token}` })),
+    /** The profiles of who likes the chirp, newest like first. */
+    likers: (id) => expectStatus(200, call('GET', `/api/chirps/${id}/likes`)),
     deleteChirp: (token, id) =>
       expectStatus(204, call('DELETE', `/api/chirps/${id}`, { authorization: `Bearer ${token}` })),
     /** Every chirp by one user, oldest first. */

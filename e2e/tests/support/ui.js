@@ -125,6 +125,56 @@ export function readFeed(page) {
   );
 }
 
+/** The list item of the chirp with this id in `list` (a selector: `#feed`, `#thread-replies`, ...). */
+export function chirpItem(page, list, id) {
+  return page.locator(`${list} li.chirp[data-chirp-id="${id}"]`);
+}
+
+/** A chirp's Like as shown: `{ pressed, count }` (`pressed` null when it is not a button). */
+export async function likeOf(item) {
+  const count = Number(await item.locator('.like-count').textContent());
+  const button = item.locator('button.like-button');
+  const pressed = (await button.count()) ? await button.getAttribute('aria-pressed') : null;
+  return { pressed, count };
+}
+
+/** A chirp's reply count as shown ("2 replies"). */
+export async function replyCountOf(item) {
+  return (await item.locator('.reply-count').textContent()).trim();
+}
+
+/** Waits until the thread view shows the chirp with this id, highlighted, and has settled. */
+export async function threadShown(page, id) {
+  await page.locator('#thread-view').waitFor({ state: 'visible', timeout: TIMEOUT });
+  await page.locator(`#thread-chain li.chirp-highlight[data-chirp-id="${id}"]`).waitFor({ timeout: TIMEOUT });
+  await page.waitForFunction(() => !document.getElementById('thread-chain').hasAttribute('aria-busy'), null, {
+    timeout: TIMEOUT,
+  });
+}
+
+/** The thread as shown: the chain's ids (oldest first, the chirp last) and the replies' ids. */
+export async function readThread(page) {
+  const ids = (selector) => page.$$eval(`${selector} li.chirp`, (items) => items.map((li) => li.dataset.chirpId));
+  return { chain: await ids('#thread-chain'), replies: await ids('#thread-replies') };
+}
+
+/**
+ * Searches for `q` with the header's search box (Enter); resolves to the two answers,
+ * `{ users, chirps }`, once the results are drawn.
+ */
+export async function search(page, q) {
+  const users = nextResponse(page, 'GET', '/api/search/users', (url) => url.searchParams.get('q') === q);
+  const chirps = nextResponse(page, 'GET', '/api/search/chirps', (url) => url.searchParams.get('q') === q);
+  await page.fill('#search-input', q);
+  await page.press('#search-input', 'Enter');
+  const answers = { users: await users, chirps: await chirps };
+  await page.locator('#search-view').waitFor({ state: 'visible', timeout: TIMEOUT });
+  await page.waitForFunction(() => !document.getElementById('search-chirps').hasAttribute('aria-busy'), null, {
+    timeout: TIMEOUT,
+  });
+  return answers;
+}
+
 export function storedSession(page) {
   return page.evaluate(() => JSON.parse(localStorage.getItem('chirpy.session')));
 }
