@@ -11,12 +11,13 @@ import shutil
 import subprocess
 import tempfile
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from chirpy_harness.cpus import pin_to
 from chirpy_harness.errors import HarnessError
-from chirpy_harness.procstat import RssSampler, cpu_seconds, family_cpu_seconds, machine_busy_seconds
+from chirpy_harness.procstat import RssSampler, alive, cpu_seconds, family_cpu_seconds, machine_busy_seconds
 from chirpy_harness.stats import percentile
 
 WRK_DIR = Path(__file__).resolve().parent / "wrk"
@@ -85,17 +86,20 @@ class LoadGen:
 
     def measure(self, result: Result, run, track_server: bool = True) -> Result:
         """Runs `run()` (which runs a load generator, fills `result` and returns the generator's
-        CPU seconds) while sampling the server's RSS and everyone's CPU."""
-        srv0 = cpu_seconds(self.server_pid)
+        CPU seconds) while sampling the server's RSS and everyone's CPU. A pgbench run may come
+        after the server has stopped: then there is no server to sample."""
+        server = alive(self.server_pid)
+        srv0 = cpu_seconds(self.server_pid) if server else 0.0
         db0 = family_cpu_seconds(self.postmaster_pid)
         busy0, wall0 = machine_busy_seconds(), time.monotonic()
-        with RssSampler(self.server_pid) as rss:
+        with RssSampler(self.server_pid) if server else nullcontext() as rss:
             load_cpu = run()
-        srv = cpu_seconds(self.server_pid) - srv0
+        srv = cpu_seconds(self.server_pid) - srv0 if server else 0.0
         db = family_cpu_seconds(self.postmaster_pid) - db0
         busy, wall = machine_busy_seconds() - busy0, time.monotonic() - wall0
         result.other_cpu = max(0.0, busy - srv - db - load_cpu) / wall if wall else math.nan
-        result.rss_start, result.rss_peak = rss.start, rss.peak
+        if rss is not None:
+            result.rss_start, result.rss_peak = rss.start, rss.peak
         if result.requests:
             per = 1e6 / result.requests
             if track_server:

@@ -18,6 +18,10 @@ The shape, for the full run (--quick makes a tiny one):
   timestamps are distinct; each by an author drawn with rank = N * u^2 (the celebrity writes
   about 1 in 100).
 
+A variant (`independent`) draws the authors the same way but gives the activity ranks to users
+in a fixed shuffled order, so that how much one writes has nothing to do with how followed one
+is: it tells how much the timeline's cost depends on followed accounts writing more.
+
 Everything random is seeded (setseed), so every run builds the same data set. Ids are md5s of
 the user or chirp number, as seed.py makes them, so that pgbench (whose variables are
 integers) can name the same rows.
@@ -58,6 +62,7 @@ ACTIVITY_SKEW = 2
 # above it, every user is a candidate too (after the skewed ones).
 FALLBACK_SHARE = 0.1
 SHUFFLE_SEED = 17
+ACTIVITY_SHUFFLE_SEED = 23
 # Chirp bodies: this many distinct sentences, dealt out in turn.
 BODIES = 4096
 CHIRP_STEP_S = 30
@@ -98,6 +103,13 @@ def out_degrees(shape: Shape, alpha: float = DEGREE_ALPHA, shuffle_seed: int = S
     degrees = [min(cap, max(1, round(x_min * (1 - (i + 0.5) / n) ** (-1 / alpha)))) for i in range(n)]
     random.Random(shuffle_seed).shuffle(degrees)
     return degrees
+
+
+def activity_order(shape: Shape) -> list[int]:
+    """For the independent variant: the user (number) of each activity rank 1..N, shuffled."""
+    users = list(range(1, shape.users + 1))
+    random.Random(ACTIVITY_SHUFFLE_SEED).shuffle(users)
+    return users
 
 
 def following_counts(degrees: list[int]) -> list[int]:
@@ -154,11 +166,14 @@ def users_sql(shape: Shape, hashed_password: str) -> str:
     """
 
 
-def chirps_sql(shape: Shape) -> str:
-    """Chirps 1..M: distinct, increasing timestamps; authors drawn with the activity skew;
-    bodies from BODIES sentences of random words."""
+def chirps_sql(shape: Shape, authors: list[int] | None = None) -> str:
+    """Chirps 1..M: distinct, increasing timestamps; authors drawn with the activity skew (user n
+    the n-th most active, or `authors[n - 1]` when given); bodies from BODIES sentences of random
+    words."""
     words = "array[" + ",".join(f"'{w}'" for w in seed.WORDS) + "]"
     author = f"1 + floor({shape.users} * random() ^ {ACTIVITY_SKEW})::int"
+    if authors is not None:
+        author = f"({int_array(authors)})[{author}]"
     return f"""
         select setseed(0.25);
         create temp table bench_bodies as
@@ -328,6 +343,7 @@ def describe(psql: Psql) -> dict:
                pg_total_relation_size('chirps'), pg_total_relation_size('follows'), pg_total_relation_size('users')
         from users;
     """).strip().split("|")
+    share = psql.scalar(TIMELINE_SHARE_SQL)
 
     def spread(text: str) -> list[int]:
         return [int(x) for x in text.strip("{}").split(",")]
@@ -338,4 +354,33 @@ def describe(psql: Psql) -> dict:
         "min_following": int(row[6]), "min_chirps": int(row[7]),
         "celebrity_chirps": int(row[8]), "celebrity_followers": int(row[9]),
         "bytes": {"chirps": int(row[10]), "follows": int(row[11]), "users": int(row[12])},
+        "timeline_share": [float(x) for x in share.strip("{}").split(",")],
     }
+
+
+# What share of all chirps each reader's timeline holds (their own and their followees'): min,
+# p10, median, p90. The naive query walks the newest chirps of all until it has a page: about
+# 21 / share rows.
+TIMELINE_SHARE_SQL = """
+    select percentile_disc(array[0, 0.1, 0.5, 0.9]) within group (order by share)
+    from (select r.id, (r.chirps_count + coalesce(sum(u.chirps_count), 0))::float8
+                       / greatest((select sum(chirps_count) from users), 1) as share
+          from users r
+          left join follows f on f.follower_id = r.id
+          left join users u on u.id = f.followee_id
+          group by r.id, r.chirps_count) s;
+"""
+
+
+def reauthor(psql: Psql, shape: Shape, log) -> dict:
+    """Makes the database (a copy of the seeded one) the independent variant: its chirps again,
+    by the same draws given to users in a shuffled order, and the counts recomputed."""
+    started = time.monotonic()
+    psql.run(bulk("chirps", f"truncate chirps cascade;\n{chirps_sql(shape, activity_order(shape))}"))
+    psql.run(RECOUNT_SQL + "\nvacuum analyze users;\nvacuum analyze chirps;\ncheckpoint;")
+    seconds = time.monotonic() - started
+    log(f"social: the independent variant's chirps in {seconds:.1f}s")
+    celebrity = psql.scalar(f"select chirps_count from users where id = {USER_ID_SQL.format(n='1')}")
+    share = psql.scalar(TIMELINE_SHARE_SQL)
+    return {"seconds": seconds, "celebrity_chirps": int(celebrity),
+            "timeline_share": [float(x) for x in share.strip("{}").split(",")]}

@@ -11,6 +11,8 @@ a server of its own on it:
      time), filled for a sample of users; their reads, what a post costs them (the celebrity's,
      a median author's: latency and WAL), a follow's backfill, their storage, and reads while
      the celebrity posts, next to the server's statement while it posts without fan-out
+  e. the statements of a, on a copy of the data set whose authors' activity is independent of
+     their popularity: how much the verdict owes to followed accounts writing more
 
 Before measuring, every candidate's first page is checked against the naive query's for a
 sample of readers, and the server's (over HTTP) too.
@@ -24,6 +26,7 @@ import subprocess
 import threading
 import time
 import urllib.request
+from dataclasses import replace
 from pathlib import Path
 
 from chirpy_harness.errors import HarnessError
@@ -105,7 +108,27 @@ class SocialBench:
         code, self.server = server.stop(), None
         if code != 0:
             raise HarnessError(f"server-social exited with {code}:\n{server.log_tail()}")
+        data["independent"] = self.independent(load)
         return data
+
+    def independent(self, load: LoadGen) -> dict:
+        """e. The same statements on a copy of the data set whose authors' activity is
+        independent of their popularity (social.reauthor), for random users."""
+        b = self.bench
+        name = f"{social.DATABASE}_independent"
+        log(f"social: a copy ({name}) whose chirps' authors are independent of popularity")
+        copy_database(Psql(b.cluster.bin_dir, b.cluster.url), social.DATABASE, name)
+        url = b.cluster.database_url(name)
+        psql = Psql(b.cluster.bin_dir, url)
+        psql.run("drop table bench_home_inbox, bench_home_inbox_hybrid, bench_hybrid_pulled")
+        out = social.reauthor(psql, self.shape, log)
+        other = replace(load, database_url=url)
+        readers = social_sql.Readers.random(self.shape.users)
+        for kind, script in (("naive", social_sql.naive_page), ("server", social_sql.server_page),
+                             ("walk_first", social_sql.walk_first_page)):
+            log(f"social: pgbench, the {kind} page for random users, authors independent of popularity")
+            other.pgbench(f"social_pg_{kind}_independent", script(readers))
+        return out
 
     def check_token(self, base_url: str, path: Path) -> None:
         """A minted token must get its user in: GET /api/users/me as the celebrity."""
@@ -225,10 +248,9 @@ class SocialBench:
         for who, author in (("celebrity", 1), ("median", median_author)):
             for fan_out in (False, True):
                 name = f"social_pg_post_{who}_{'fanout' if fan_out else 'plain'}"
-                log(f"social: pgbench, {who} author's posts {'with' if fan_out else 'without'} fan-out, "
-                    f"{a.celebrity_rate:g}/s")
+                log(f"social: pgbench, {who} author's posts {'with' if fan_out else 'without'} fan-out, one client")
                 out["wal"][name] = self.wal_per_tx(lambda: load.pgbench(name, social_sql.post(fan_out, author),
-                                                                         connections=1, rate=a.celebrity_rate))
+                                                                         connections=1))
         log(f"social: pgbench, a follow's backfill of {social_sql.INBOX_KEEP} chirps, one client")
         out["wal"]["social_pg_backfill"] = self.wal_per_tx(
             lambda: load.pgbench("social_pg_backfill", social_sql.backfill(users), connections=1))
@@ -264,6 +286,22 @@ class SocialBench:
                 f"{'count(distinct user_id)' if 'inbox' in table else '0'} from {table}").strip().split("|")
             out[table] = {"rows": int(rows), "bytes": int(size), "readers": int(readers)}
         return out
+
+
+def copy_database(psql: Psql, source: str, name: str, attempts: int = 10) -> None:
+    """`create database name template source`, which needs nobody else connected to the source:
+    the bench's own clients are gone by now, but autovacuum may be working there, so its
+    workers are ended first, and the copy tried again if one came back."""
+    for attempt in range(attempts):
+        psql.run(f"select pg_terminate_backend(pid) from pg_stat_activity "
+                 f"where datname = '{source}' and pid <> pg_backend_pid()")
+        try:
+            psql.run(f"create database {name} template {source}")
+            return
+        except HarnessError as exc:
+            if "being accessed by other users" not in str(exc) or attempt == attempts - 1:
+                raise
+            time.sleep(0.5)
 
 
 def concurrently(background, foreground):

@@ -57,6 +57,14 @@ class DegreesTest(unittest.TestCase):
         self.assertEqual(social.following_counts(degrees)[n - 1], 100)
 
 
+    def test_the_independent_variant_shuffles_who_writes_most(self):
+        order = social.activity_order(social.FULL)
+        self.assertEqual(sorted(order), list(range(1, 10_001)))
+        self.assertNotEqual(order[0], 1)
+        sql = social.chirps_sql(social.QUICK, social.activity_order(social.QUICK))
+        self.assertIn("'::int[])[1 + floor(300 * random() ^ 2)::int]", sql)
+
+
 class TokensTest(unittest.TestCase):
     def test_user_ids_are_postgres_md5_uuids(self):
         # md5('chirpy-bench-user-' || 37)::uuid, as PostgreSQL computed it
@@ -180,13 +188,16 @@ def fake_social(data: dict, scale: float = 1.0) -> dict:
         res("social_pg_post_during_server", 10, connections=1),
         res("social_pg_inbox_rest", 3_600), res("social_pg_inbox_during", 3_000, p99=14),
         res("social_pg_post_during_inbox", 8, p99=900, connections=1),
+        res("social_pg_naive_independent", 300), res("social_pg_server_independent", 700),
+        res("social_pg_walk_first_independent", 500),
     ]
     data["cases"].update({r.name: r for r in cases})
     data["parts"] = [*data.get("parts", []), "social"]
     figures = {"users": 10_000, "chirps": 1_000_000, "follows": 1_741_658, "following": [100, 290, 1340, 5000],
                "followers": [108, 297, 1145, 9999], "chirps_per_user": [72, 160, 503, 10083], "min_following": 63,
                "min_chirps": 24, "celebrity_chirps": 10_083, "celebrity_followers": 9_999,
-               "bytes": {"chirps": 500 << 20, "follows": 450 << 20, "users": 9 << 20}}
+               "bytes": {"chirps": 500 << 20, "follows": 450 << 20, "users": 9 << 20},
+               "timeline_share": [0.023, 0.03, 0.045, 0.09]}
     plans = PLANS.replace("psql:<stdin>:12: LOG:  ", "")
     storage = {t: {"rows": rows, "bytes": rows * 156, "readers": readers} for t, rows, readers in (
         ("bench_home_inbox", 400_000, 2_000), ("bench_home_inbox_hybrid", 120_000, 2_000),
@@ -194,6 +205,7 @@ def fake_social(data: dict, scale: float = 1.0) -> dict:
     data["social"] = {
         "shape": social.FULL, "celebrity_rate": 10.0, "post_rate": 9.5, "heavy": [5, 7, 9], "median_user": 37,
         "median_following": 100, "checked_http": 17, "log_errors": [],
+        "independent": {"seconds": 60.0, "celebrity_chirps": 67, "timeline_share": [0.005, 0.006, 0.01, 0.03]},
         "seed": {"steps": {"users": 0.3, "chirps": 60.0}, "seconds": 120.0, "figures": figures,
                  "triggers_off": {"chirps": ["chirps_record_posted"], "follows": ["follows_count"]}},
         "explain": {"median": plans, "heavy": plans, "median_naive": "Limit", "heavy_naive": "Limit"},
