@@ -23,7 +23,7 @@ pub fn spawn_housekeeping(state: &AppState) {
             }
         }
     });
-    let (throttle, store) = (state.login_throttle.clone(), state.store.clone());
+    let (throttle, store, limiter) = (state.login_throttle.clone(), state.store.clone(), state.limiter.clone());
     tokio::spawn(async move {
         let mut every = tokio::time::interval(DELETE_EXPIRED_EVERY);
         every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -32,6 +32,8 @@ pub fn spawn_housekeeping(state: &AppState) {
             report("login-throttle windows", throttle.delete_expired().await);
             report("feed events", store.delete_old_events(EVENTS_KEPT).await);
             report("idempotency keys", store.delete_expired_idempotency_keys().await);
+            report("rate-limit windows", store.delete_ended_rate_counts().await);
+            limiter.forget_ended();
             // Users an instance of the previous release wrote during a rolling deploy.
             match store.key_emails().await {
                 Ok(0) => {}

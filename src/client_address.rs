@@ -107,6 +107,19 @@ impl TrustedProxies {
     }
 }
 
+/// A client as the limits count it. An IPv6 client is counted by its /64, the block one
+/// subscriber is usually given: else a single client could guess from 2^64 addresses, each
+/// with its own limit.
+pub fn address_key(address: IpAddr) -> String {
+    match address {
+        IpAddr::V4(v4) => format!("address:{v4}"),
+        IpAddr::V6(v6) => {
+            let network = u128::from(v6) & !((1u128 << 64) - 1);
+            format!("address:{}/64", std::net::Ipv6Addr::from(network))
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,6 +7,7 @@ use crate::{
     auth::{HashParams, ThrottleSettings},
     cli::Launch,
     client_address::TrustedProxies,
+    rate_limits::{Kind, Quota, RateLimitSettings},
     store::{PoolMode, PoolSettings},
 };
 
@@ -48,6 +49,8 @@ pub struct Config {
     /// `TRUSTED_PROXIES`: load balancers whose `X-Forwarded-For` names the client for the
     /// per-address login limit; none by default (the TCP peer is the client).
     pub trusted_proxies: TrustedProxies,
+    /// `RATE_LIMITS` (`on`) and each `RATE_LIMIT_<KIND>` quota (`N/S`).
+    pub rate_limits: RateLimitSettings,
 }
 
 /// Bounds on what one request may cost.
@@ -309,6 +312,32 @@ impl Config {
                 reason,
             }
         })?;
+        let rate_limits = RateLimitSettings {
+            on: match var("RATE_LIMITS").as_deref() {
+                None | Some("on") => true,
+                Some("off") => false,
+                Some(other) => {
+                    return Err(ConfigError::Invalid {
+                        name: "RATE_LIMITS",
+                        reason: format!("{other:?} is not `on` or `off`"),
+                    });
+                }
+            },
+            quotas: Kind::ALL
+                .into_iter()
+                .map(|kind| {
+                    match var(kind.variable()) {
+                    None => Ok((kind, kind.default_quota())),
+                    Some(text) => Quota::parse(&text).map(|quota| (kind, quota)).ok_or(ConfigError::Invalid {
+                        name: kind.variable(),
+                        reason: format!(
+                            "{text:?} is not requests per seconds, such as 300/300 (at least 1 per 1 to 86400 seconds)"
+                        ),
+                    }),
+                }
+                })
+                .collect::<Result<_, _>>()?,
+        };
         let host = var("HOST").unwrap_or_else(|| "127.0.0.1".to_owned());
         if platform == Platform::Dev && !is_loopback(&host) && var("ALLOW_DEV_ON_NETWORK").as_deref() != Some("true") {
             return Err(ConfigError::DevOnNetwork(host));
@@ -328,6 +357,7 @@ impl Config {
             max_event_streams: number("MAX_EVENT_STREAMS", 1000, 1..=100_000)? as usize,
             stream_heartbeat: secs("STREAM_HEARTBEAT_SECS", 15, 1..=300)?,
             cors_allowed_origins,
+            rate_limits,
             static_dir: var("STATIC_DIR").map(Into::into),
             metrics_addr,
             trusted_proxies,

@@ -189,7 +189,8 @@ macro_rules! api_errors {
                 $variant(poem_openapi::payload::Json<$crate::error::ErrorBody>),
             )*
             $(
-                /// Too many failed attempts; retry after `Retry-After` seconds.
+                /// Too many requests (at login: too many failed attempts); retry after `Retry-After`
+                /// seconds. `RateLimit` says which limit and how long it lasts.
                 // (Never applied: it only puts `$throttled` inside this repetition.)
                 #[cfg_attr(any(), $throttled)]
                 #[oai(status = 429)]

@@ -16,6 +16,7 @@ pub mod metrics;
 pub mod middleware;
 pub mod observe;
 pub mod os;
+pub mod rate_limits;
 pub mod secret;
 pub mod server;
 pub mod spec_rules;
@@ -174,7 +175,7 @@ async fn serve(
     if let Err(err) = state.visits.flush().await {
         tracing::warn!(error = %err, "could not add the last visits to the shared count");
     }
-    state.store.pool().close().await;
+    state.store.close().await;
     tracing::info!("stopped");
     Ok(())
 }

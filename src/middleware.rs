@@ -245,6 +245,8 @@ impl<E: Endpoint> Middleware<E> for CorsForListedOrigins {
                     header::LINK,
                     header::ETAG,
                     header::RETRY_AFTER,
+                    HeaderName::from_static("ratelimit"),
+                    HeaderName::from_static("ratelimit-policy"),
                     HeaderName::from_static("x-request-id"),
                 ])
                 .max_age(600)

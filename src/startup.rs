@@ -11,7 +11,7 @@ use crate::{
     metrics::{self, Metrics},
     middleware::{CorsForListedOrigins, json_errors, limit_body, limit_headers, nosniff, time_limit, web_app_headers},
     observe::observe,
-    server,
+    rate_limits, server,
     spec_rules::SpecRules,
     state::AppState,
     web_app::{Files, WebApp},
@@ -48,6 +48,13 @@ pub fn app(state: AppState, limits: Limits, cors_origins: &[String], files: File
         })
         .around(move |ep, req| time_limit(ep, req, limits.request_timeout))
         .around(move |ep, req| limit_headers(ep, req, limits.max_header_bytes))
+        .around({
+            let (limiter, proxies) = (state.limiter.clone(), state.trusted_proxies.clone());
+            move |ep, req| {
+                let (limiter, proxies) = (limiter.clone(), proxies.clone());
+                async move { rate_limits::around(ep, req, &limiter, &proxies).await }
+            }
+        })
         .around(move |ep, req| {
             let rules = rules.clone();
             async move { json_errors(ep, req, &rules).await }

@@ -9,6 +9,7 @@ use crate::{
     config::{Config, Platform, Secret},
     feed::Feed,
     metrics::{Metrics, Sources},
+    rate_limits::Limiter,
     store::Store,
     visits::Visits,
 };
@@ -31,6 +32,7 @@ pub struct AppState {
     /// `None` unless `METRICS_ADDR` is set: nothing is counted then.
     pub metrics: Option<Arc<Metrics>>,
     pub trusted_proxies: Arc<TrustedProxies>,
+    pub limiter: Arc<Limiter>,
 }
 
 impl AppState {
@@ -66,6 +68,7 @@ impl AppState {
             announcer: Announcer::spawn(store.clone()),
             metrics,
             trusted_proxies: Arc::new(config.trusted_proxies.clone()),
+            limiter: Arc::new(Limiter::new(config.rate_limits.clone(), store.clone())),
             store,
         })
     }

@@ -23,6 +23,7 @@ use crate::{
     cache::{CachedPage, Counts, Fragment, Lookup, PageKey, Representation, etag_of},
     domain::{ChirpBody, IdempotencyKey},
     error::{ApiError, api_errors},
+    rate_limits::Kind,
     state::AppState,
     store::{self, ChirpDeletion, Cursor, NewPost, Order, PostKey, PostOutcome},
 };
@@ -40,6 +41,7 @@ pub struct Chirp {
     pub user_id: Uuid,
     /// The chirp this one replies to, or null. It may have been deleted since: a reply
     /// outlives its parent, still naming it.
+    #[oai(nullable)]
     pub reply_to: Option<Uuid>,
     /// How many users like it.
     pub like_count: i64,
@@ -133,6 +135,7 @@ struct NewChirp {
     /// (zero-width spaces and joiners, bidi controls, ...) alone are empty.
     body: Text<ChirpText>,
     /// To reply: the id of the chirp this answers, which must exist (404 if not).
+    #[oai(nullable)]
     reply_to: Option<Uuid>,
 }
 
@@ -208,7 +211,7 @@ enum Deleted {
 }
 
 api_errors! {
-    enum PostChirpError {
+    throttled enum PostChirpError {
         /// Empty or over 140 characters (`Chirp is too long`), a malformed body, or a malformed
         /// `Idempotency-Key`.
         BadRequest = 400,
@@ -226,14 +229,14 @@ api_errors! {
 }
 
 api_errors! {
-    enum ListChirpsError {
+    throttled enum ListChirpsError {
         /// Malformed `author_id`, `sort`, `limit` or `cursor`.
         BadRequest = 400,
     }
 }
 
 api_errors! {
-    enum GetChirpError {
+    throttled enum GetChirpError {
         /// The id is not a UUID.
         BadRequest = 400,
         /// No chirp has this id.
@@ -242,7 +245,7 @@ api_errors! {
 }
 
 api_errors! {
-    enum DeleteChirpError {
+    throttled enum DeleteChirpError {
         /// The id is not a UUID.
         BadRequest = 400,
         /// Missing, invalid or expired access token.
@@ -312,9 +315,10 @@ operations! {
             _idempotency_key: Header<Option<String>>,
             body: Json<NewChirp>,
         ) -> Result<Posted, PostChirpError> {
+            let author = auth.0;
+            state.limiter.check(Kind::Post, Some(author)).await?;
             let text = &body.body.0;
             let chirp = ChirpBody::parse(text)?;
-            let author = auth.0;
             // Read raw: the parameter above only declares it, as poem-openapi takes a value
             // that is not ASCII for no header at all, and a malformed key must be refused.
             let key = request
@@ -513,6 +517,7 @@ operations! {
             auth: AccessToken,
             #[oai(name = "chirpID")] id: Path<Uuid>,
         ) -> Result<Deleted, DeleteChirpError> {
+            state.limiter.check(Kind::Delete, Some(auth.0)).await?;
             match state.store.delete_chirp(id.0, auth.0).await? {
                 ChirpDeletion::Deleted { reply_to } => {
                     // Never served here again, from now; the other instances hear of it.

@@ -16,6 +16,7 @@ use super::{
 };
 use crate::{
     error::{ApiError, api_errors},
+    rate_limits::Kind,
     state::AppState,
     store::{Follow, FollowList, Order},
 };
@@ -40,7 +41,7 @@ enum Listed {
 }
 
 api_errors! {
-    enum FollowError {
+    throttled enum FollowError {
         /// The id is not a UUID, or it is the caller's own.
         BadRequest = 400,
         /// Missing, invalid or expired access token.
@@ -51,7 +52,7 @@ api_errors! {
 }
 
 api_errors! {
-    enum UnfollowError {
+    throttled enum UnfollowError {
         /// The id is not a UUID.
         BadRequest = 400,
         /// Missing, invalid or expired access token.
@@ -62,7 +63,7 @@ api_errors! {
 }
 
 api_errors! {
-    enum ListError {
+    throttled enum ListError {
         /// The id is not a UUID, or a malformed `limit` or `cursor`.
         BadRequest = 400,
         /// An access token was sent but is invalid or expired.
@@ -113,6 +114,7 @@ operations! {
         /// Following someone already followed changes nothing.
         #[oai(path = "/api/users/:user_id/follow", method = "put", operation_id = "follow")]
         async fn follow(&self, state: Data<&AppState>, auth: AccessToken, user_id: Path<Uuid>) -> Result<Done, FollowError> {
+            state.limiter.check(Kind::Follow, Some(auth.0)).await?;
             if user_id.0 == auth.0 {
                 return Err(ApiError::BadRequest("You cannot follow yourself".into()).into());
             }
@@ -136,6 +138,7 @@ operations! {
             auth: AccessToken,
             user_id: Path<Uuid>,
         ) -> Result<Done, UnfollowError> {
+            state.limiter.check(Kind::Follow, Some(auth.0)).await?;
             if !state.store.unfollow(auth.0, user_id.0).await? {
                 return Err(USER_NOT_FOUND.into());
             }

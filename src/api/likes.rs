@@ -15,6 +15,7 @@ use super::{
 };
 use crate::{
     error::{ApiError, api_errors},
+    rate_limits::Kind,
     state::AppState,
     store::{LikeChange, LikeOutcome, Order},
 };
@@ -41,7 +42,7 @@ enum Likers {
 }
 
 api_errors! {
-    enum LikeError {
+    throttled enum LikeError {
         /// The id is not a UUID.
         BadRequest = 400,
         /// Missing, invalid or expired access token.
@@ -52,7 +53,7 @@ api_errors! {
 }
 
 api_errors! {
-    enum LikersError {
+    throttled enum LikersError {
         /// The id is not a UUID, or a malformed `limit` or `cursor`.
         BadRequest = 400,
         /// An access token was sent but is invalid or expired.
@@ -66,6 +67,7 @@ pub struct LikesApi;
 
 impl LikesApi {
     async fn change(state: &AppState, user: Uuid, chirp: Uuid, liked: bool) -> Result<Done, LikeError> {
+        state.limiter.check(Kind::Like, Some(user)).await?;
         let change = LikeChange { chirp, user, liked };
         match state.store.change_like(change).await? {
             LikeOutcome::Done => {

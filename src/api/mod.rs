@@ -19,6 +19,20 @@ macro_rules! operations {
                                malformed one is ignored."
             ),
             response_header(
+                name = "RateLimit-Policy",
+                ty = "Option<String>",
+                description = "On rate-limited operations (every write, and reads under `/api/`): the limits that apply, \
+                               as in draft-ietf-httpapi-ratelimit-headers, e.g. `\"post-account\";q=300;w=300` (q \
+                               requests per w seconds)."
+            ),
+            response_header(
+                name = "RateLimit",
+                ty = "Option<String>",
+                description = "On rate-limited operations: where the client stands in each limit, e.g. \
+                               `\"post-account\";r=287;t=113` (r requests left, t seconds until the window starts \
+                               again)."
+            ),
+            response_header(
                 name = "X-Request-Id",
                 ty = "String",
                 description = "This request's id: yours if well formed, else a fresh one. Quote it when reporting \

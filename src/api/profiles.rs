@@ -18,6 +18,7 @@ use crate::{
 pub struct Profile {
     pub id: Uuid,
     /// As typed; null until the user sets one.
+    #[oai(nullable)]
     pub handle: Option<String>,
     /// May be empty.
     pub display_name: String,
@@ -59,7 +60,7 @@ enum Found {
 }
 
 api_errors! {
-    enum GetProfileError {
+    throttled enum GetProfileError {
         /// An access token was sent but is invalid or expired.
         Unauthorized = 401,
         /// No user has this id or handle.

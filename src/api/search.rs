@@ -40,7 +40,7 @@ enum FoundUsers {
 }
 
 api_errors! {
-    enum SearchError {
+    throttled enum SearchError {
         /// `q` is missing, blank, longer than 200 characters or more than 16 words; or a
         /// malformed `limit` or `cursor`.
         BadRequest = 400,

@@ -133,14 +133,22 @@ pub(super) fn sse<D: Type>(
 
 /// The position after which a stream resumes, from `Last-Event-ID`. Browsers send an empty
 /// one to say "none".
-pub(super) fn resume_after(last_event_id: Option<&str>) -> Result<Option<Position>, ApiError> {
+///
+/// Read raw from the request: poem-openapi takes a header value that is not visible ASCII for
+/// no header at all, and such a value must be refused as the malformed id it is.
+pub(super) fn resume_after(request: &poem::Request) -> Result<Option<Position>, ApiError> {
+    const INVALID: &str = "Invalid Last-Event-ID: must be two numbers joined by `-`, as the events' ids";
+    let last_event_id = match request.headers().get("last-event-id") {
+        None => None,
+        Some(value) => Some(value.to_str().map_err(|_| ApiError::BadRequest(INVALID.into()))?),
+    };
     // (`str::is_empty` by name: poem-openapi's `Type::is_empty`, in scope here, would answer
     // for `&&str` first, always `false`.)
     match last_event_id.map(str::trim).filter(|id| !str::is_empty(id)) {
         None => Ok(None),
         Some(id) => Position::parse(id)
             .map(Some)
-            .ok_or(ApiError::BadRequest("Invalid Last-Event-ID".into())),
+            .ok_or(ApiError::BadRequest(INVALID.into())),
     }
 }
 
@@ -164,7 +172,7 @@ enum ChirpStream {
 }
 
 api_errors! {
-    enum StreamError {
+    throttled enum StreamError {
         /// Malformed `author_id` or `Last-Event-ID`.
         BadRequest = 400,
     }
@@ -185,13 +193,14 @@ operations! {
         async fn stream(
             &self,
             state: Data<&AppState>,
+            request: &poem::Request,
             /// Only chirps by this user.
             author_id: Query<Option<Uuid>>,
             /// The `id:` of the last event you received, to resume after it. Empty: none.
             #[oai(name = "Last-Event-ID", validator(pattern = "^([0-9]+-[0-9]+)?$"))]
-            last_event_id: Header<Option<String>>,
+            _last_event_id: Header<Option<String>>,
         ) -> Result<ChirpStream, StreamError> {
-            let after = resume_after(last_event_id.0.as_deref())?;
+            let after = resume_after(request)?;
             let audience = Audience::Chirps { author: author_id.0 };
             let events = state.feed.subscribe(after, audience, None).await.map_err(refused)?;
             Ok(ChirpStream::Events(sse(events, state.feed.heartbeat())))

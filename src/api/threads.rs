@@ -47,7 +47,7 @@ enum Found {
 }
 
 api_errors! {
-    enum ThreadError {
+    throttled enum ThreadError {
         /// The id is not a UUID, or a malformed `limit` or `cursor`.
         BadRequest = 400,
         /// No chirp has this id.

@@ -16,6 +16,7 @@ use super::{
 use crate::{
     domain::{Bio, DisplayName, Email, Handle, Password},
     error::{ApiError, api_errors},
+    rate_limits::Kind,
     state::AppState,
     store::{self, CredentialsUpdate, ProfileChanges, ProfileUpdate, SignUp},
 };
@@ -32,6 +33,7 @@ pub struct User {
     /// Whether Polka reported that this user paid for Chirpy Red.
     pub is_chirpy_red: bool,
     /// The public name (`@walt`), as typed; null until the user sets one.
+    #[oai(nullable)]
     pub handle: Option<String>,
     /// The name shown beside the handle; may be empty.
     pub display_name: String,
@@ -66,6 +68,7 @@ pub struct NewUser {
     pub password: Text<PasswordText>,
     /// A handle to take now (it can be set later too): 3 to 30 letters, digits or
     /// underscores, unique regardless of letter case, and not a reserved name.
+    #[oai(nullable)]
     pub handle: Option<Text<HandleText>>,
 }
 
@@ -86,6 +89,7 @@ struct ProfileEdit {
     /// 3 to 30 letters, digits or underscores, unique regardless of letter case, kept as
     /// typed; not one of the reserved names (`me`, `admin`, `api`, `app`, `docs`, ...: the
     /// operation's description lists them). `null` removes the handle.
+    #[oai(nullable)]
     handle: MaybeUndefined<Text<HandleText>>,
     /// At most 50 characters, on one line; cleaned as chirps are (profanity masked; only
     /// whitespace or invisible characters: empty).
@@ -145,7 +149,7 @@ enum UpdatedUser {
 }
 
 api_errors! {
-    enum CreateUserError {
+    throttled enum CreateUserError {
         /// Invalid email, empty password, a malformed or reserved handle, or a malformed body.
         BadRequest = 400,
         /// The email is already taken, in any letter case or composition, or the handle is,
@@ -164,7 +168,7 @@ enum UpdatedProfile {
 }
 
 api_errors! {
-    enum UpdateProfileError {
+    throttled enum UpdateProfileError {
         /// A malformed or reserved handle, a display name or bio too long or with control
         /// characters, or a malformed body.
         BadRequest = 400,
@@ -185,14 +189,14 @@ enum Me {
 }
 
 api_errors! {
-    enum MeError {
+    throttled enum MeError {
         /// Missing, invalid or expired access token, or its user no longer exists.
         Unauthorized = 401,
     }
 }
 
 api_errors! {
-    enum UpdateUserError {
+    throttled enum UpdateUserError {
         /// Invalid email, empty password, or a malformed body.
         BadRequest = 400,
         /// Missing, invalid or expired access token.
@@ -213,6 +217,8 @@ operations! {
         /// a password and, optionally, a handle (see `PATCH /api/users/me` for its rules).
         #[oai(path = "/api/users", method = "post", operation_id = "createUser")]
         async fn create(&self, state: Data<&AppState>, body: Json<NewUser>) -> Result<CreatedUser, CreateUserError> {
+            // Before any Argon2 work: a refused sign-up costs nothing.
+            state.limiter.check(Kind::Signup, None).await?;
             let NewUser { email, password, handle } = body.0;
             let email = Email::parse(&email.0)?;
             let handle = handle.map(|handle| Handle::parse(&handle.0)).transpose()?;
@@ -253,6 +259,7 @@ operations! {
             auth: AccessToken,
             body: Json<ProfileEdit>,
         ) -> Result<UpdatedProfile, UpdateProfileError> {
+            state.limiter.check(Kind::Account, Some(auth.0)).await?;
             let ProfileEdit { handle, display_name, bio } = body.0;
             let changes = ProfileChanges {
                 handle: match handle {
@@ -281,6 +288,7 @@ operations! {
             auth: AccessToken,
             body: Json<Credentials>,
         ) -> Result<UpdatedUser, UpdateUserError> {
+            state.limiter.check(Kind::Account, Some(auth.0)).await?;
             let email = Email::parse(&body.email.0)?;
             let password = Password::parse(body.0.password.0)?;
             let hash = state.passwords.hash(password).await.map_err(ApiError::Internal)?;

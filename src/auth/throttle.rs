@@ -6,7 +6,7 @@
 
 use std::{net::IpAddr, time::Duration};
 
-use crate::{domain, store::Store};
+use crate::{client_address::address_key, domain, store::Store};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ThrottleSettings {
@@ -74,18 +74,6 @@ impl LoginThrottle {
 /// PostgreSQL text cannot hold) counts as U+FFFD.
 fn email_key(email: &str) -> String {
     format!("email:{}", domain::email_key(email.trim()).replace('\0', "\u{fffd}"))
-}
-
-/// An IPv6 client is counted by its /64, the block one subscriber is usually given: else a
-/// single client could guess from 2^64 addresses, each with its own limit.
-fn address_key(address: IpAddr) -> String {
-    match address {
-        IpAddr::V4(v4) => format!("address:{v4}"),
-        IpAddr::V6(v6) => {
-            let network = u128::from(v6) & !((1u128 << 64) - 1);
-            format!("address:{}/64", std::net::Ipv6Addr::from(network))
-        }
-    }
 }
 
 #[cfg(test)]

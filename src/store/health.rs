@@ -25,6 +25,9 @@ pub struct Health {
     /// Outages seen since start: a connection made before the last one may be dead.
     outages: std::sync::atomic::AtomicU64,
     suspect: Notify,
+    /// The server is stopping: the check ends (a database stopped after the server is no
+    /// outage to report).
+    stopped: AtomicBool,
 }
 
 impl Health {
@@ -47,6 +50,9 @@ impl Health {
                     tokio::time::timeout(wait, notified).await
                 };
                 let _ = suspect.await;
+                if health.stopped.load(Ordering::Relaxed) {
+                    return;
+                }
                 let up = matches!(tokio::time::timeout(CHECK_TIMEOUT, answers(&options)).await, Ok(Ok(())));
                 if health.down.swap(!up, Ordering::Relaxed) == up {
                     if !up {
@@ -65,6 +71,12 @@ impl Health {
 
     pub fn is_down(&self) -> bool {
         self.down.load(Ordering::Relaxed)
+    }
+
+    /// Ends the check, for good (shutdown).
+    pub fn stop(&self) {
+        self.stopped.store(true, Ordering::Relaxed);
+        self.suspect.notify_one();
     }
 
     /// How many outages have been seen since start.

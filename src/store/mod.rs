@@ -14,6 +14,7 @@ mod likes;
 mod paging;
 mod posting;
 mod profiles;
+mod rate_counts;
 mod replica;
 mod search;
 mod statements;
@@ -47,6 +48,8 @@ pub use paging::{Cursor, Order, Page};
 use posting::Posts;
 pub use posting::{NewPost, PostKey, PostOutcome};
 pub use profiles::{Profile, ProfileChanges, ProfileUpdate, UserRef};
+use rate_counts::RateCounts;
+pub use rate_counts::{Counted, Hit};
 use replica::Replica;
 pub use search::is_timeout as search_timed_out;
 use statements::Statements;
@@ -148,6 +151,7 @@ pub struct Store {
     counts_by_id: Batcher<CountsById>,
     posts: Batcher<Posts>,
     likes: Batcher<Likes>,
+    rate_counts: Batcher<RateCounts>,
 }
 
 /// Workers per batched kind of work, each with a connection of its own (on top of
@@ -189,7 +193,8 @@ impl Store {
                 .map(|replica| Batcher::spawn(ChirpsById, lane(options(replica), None), BATCH_WORKERS, BATCH_MOST)),
             counts_by_id: Batcher::spawn(CountsById, primary_lane.clone(), BATCH_WORKERS, BATCH_MOST),
             posts: Batcher::spawn(Posts, primary_lane.clone(), BATCH_WORKERS, BATCH_MOST),
-            likes: Batcher::spawn(Likes, primary_lane, BATCH_WORKERS, BATCH_MOST),
+            likes: Batcher::spawn(Likes, primary_lane.clone(), BATCH_WORKERS, BATCH_MOST),
+            rate_counts: Batcher::spawn(RateCounts, primary_lane, BATCH_WORKERS, BATCH_MOST),
             health,
             primary,
             replica,
@@ -213,6 +218,12 @@ impl Store {
             tracing::info!(users = keyed, "computed the email keys of existing users");
         }
         Ok(())
+    }
+
+    /// Stops checking the primary and closes its pool (shutdown: the database may stop next).
+    pub async fn close(&self) {
+        self.health.stop();
+        self.primary.close().await;
     }
 
     /// Where LISTEN connects.
@@ -300,12 +311,13 @@ impl Store {
     }
 
     /// The batches of reads by id and of posts so far, for the metrics.
-    pub fn batches(&self) -> [(&'static str, &BatchStats); 4] {
+    pub fn batches(&self) -> [(&'static str, &BatchStats); 5] {
         [
             ("chirp_by_id", &self.chirps_by_id.stats),
             ("post", &self.posts.stats),
             ("counts_by_id", &self.counts_by_id.stats),
             ("like", &self.likes.stats),
+            ("rate_count", &self.rate_counts.stats),
         ]
     }
 

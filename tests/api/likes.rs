@@ -114,7 +114,14 @@ async fn a_storm_of_likes_on_one_chirp_counts_exactly() {
     for app in [&first, &second] {
         assert_eq!(read(app, &id).await.0["like_count"], 900);
     }
-    let [.., (_, likes)] = first.state.store.batches();
+    let likes = first
+        .state
+        .store
+        .batches()
+        .into_iter()
+        .find(|(work, _)| *work == "like")
+        .unwrap()
+        .1;
     let (batches, requests) = (
         likes.batches.load(std::sync::atomic::Ordering::Relaxed),
         likes.requests.load(std::sync::atomic::Ordering::Relaxed),

@@ -14,6 +14,7 @@ mod likes;
 mod observability;
 mod process;
 mod profiles;
+mod rate_limits;
 mod replies;
 mod resilience;
 mod scale_out;
