@@ -9,6 +9,7 @@ pub mod changes;
 pub mod cli;
 pub mod client_address;
 pub mod config;
+pub mod diagnosis;
 pub mod domain;
 pub mod error;
 pub mod feed;

@@ -40,7 +40,10 @@ async fn main() -> ExitCode {
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            tracing::error!("{err}");
+            match chirpy::diagnosis::advice(err.as_ref()) {
+                Some(advice) => tracing::error!("{err}\n{advice}"),
+                None => tracing::error!("{err}"),
+            }
             ExitCode::FAILURE
         }
     }

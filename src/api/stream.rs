@@ -38,9 +38,9 @@ pub(super) struct FollowEdge {
     followee_id: Uuid,
 }
 
-/// An event's data: the chirp posted, or the id of the chirp deleted.
+/// An event's data: the chirp posted, or the id of the chirp deleted. (`anyOf`: a chirp
+/// has an `id` too, so it matches both; the event's name says which it is.)
 #[derive(Union)]
-#[oai(one_of)]
 #[allow(dead_code)] // Only its schema is used: the data is written by `render`.
 pub(super) enum ChirpEventData {
     Created(Chirp),
@@ -48,9 +48,8 @@ pub(super) enum ChirpEventData {
 }
 
 /// A home feed event's data: a chirp posted, the id of one deleted, or a follow of the
-/// reader's begun or ended.
+/// reader's begun or ended (`anyOf`, as `ChirpEventData`).
 #[derive(Union)]
-#[oai(one_of)]
 #[allow(dead_code)] // Only its schema is used: the data is written by `render`.
 pub(super) enum HomeEventData {
     Created(Chirp),

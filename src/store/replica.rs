@@ -229,6 +229,9 @@ async fn lag(replica: Statements<&PgPool>, positions: &Positions) -> Option<Dura
         Err(_) => return None,
     };
     if !state.standby {
+        // Usable all the same (a test's stand-in, or a deliberate choice), but never quietly.
+        static WARNED: std::sync::Once = std::sync::Once::new();
+        WARNED.call_once(|| tracing::warn!("{}", crate::diagnosis::NOT_A_STANDBY));
         return Some(Duration::ZERO);
     }
     let replayed = state.replayed.as_deref().and_then(parse_lsn)?;

@@ -94,6 +94,24 @@ fn outside_dev_a_missing_secret_stops_startup_naming_it() {
     }
 }
 
+/// A database that cannot be used stops startup with a sentence saying what to fix, after
+/// the library's own error.
+#[tokio::test]
+async fn a_database_that_cannot_be_used_is_explained() {
+    let database = crate::helpers::TestDatabase::create().await;
+    let missing = database.url().replacen(&database.name, "no_such_database", 1);
+    let refused = "postgres://nobody@127.0.0.1:1/none".to_owned();
+    for (url, advice) in [(missing, "createdb"), (refused, "Nothing accepts connections")] {
+        let output = chirpy()
+            .envs([("PLATFORM", "dev"), ("DATABASE_URL", url.as_str())])
+            .output()
+            .unwrap();
+        assert!(!output.status.success());
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(advice), "{url}: {stderr}");
+    }
+}
+
 /// A harness may stop the server the moment its ready file appears: the signal must
 /// already be caught then, for a graceful stop and exit 0.
 #[tokio::test]
