@@ -33,6 +33,9 @@ pub struct Announcement {
     /// Chirps whose counts (likes, replies) changed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub counted: Vec<Uuid>,
+    /// Users suspended: their tokens are refused and their chirps hidden.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub suspended: Vec<Uuid>,
     /// `/admin/reset`: every user and chirp is gone, the visit count is zero.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub reset: bool,
@@ -65,12 +68,25 @@ impl Subscribers {
         for id in &announcement.counted {
             self.cache.counts_changed(*id);
         }
+        for id in &announcement.suspended {
+            self.store.heard_suspended(*id);
+        }
+        if !announcement.suspended.is_empty() {
+            self.cache.empty();
+        }
         self.feed.wake();
     }
 
     /// Listening stopped or started again: announcements may have been missed.
     fn listening(&self, listening: bool) {
         if listening {
+            // Suspensions announced while this instance could not hear.
+            let store = self.store.clone();
+            tokio::spawn(async move {
+                if let Err(err) = store.load_suspended().await {
+                    tracing::warn!(error = %err, "could not read who is suspended");
+                }
+            });
             self.cache.trust();
         } else {
             self.cache.distrust();
@@ -221,6 +237,15 @@ impl Announcer {
         self.now(&announcement, "a deletion").await;
     }
 
+    /// A user was suspended: announced at once, before the moderator is answered.
+    pub async fn suspended(&self, user: Uuid) {
+        let announcement = Announcement {
+            suspended: vec![user],
+            ..Announcement::default()
+        };
+        self.now(&announcement, "a suspension").await;
+    }
+
     /// A chirp's likes changed: announced at once, before the like is answered, so the
     /// liker reading through another instance sees the new count.
     pub async fn counted(&self, id: Uuid) {
@@ -250,6 +275,7 @@ mod tests {
             created: ids[..MOST_PER_ANNOUNCEMENT / 2].to_vec(),
             counted: ids[MOST_PER_ANNOUNCEMENT / 2..].to_vec(),
             deleted: vec![],
+            suspended: vec![],
             reset: false,
         };
         let payload = serde_json::to_string(&full).unwrap();

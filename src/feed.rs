@@ -264,7 +264,8 @@ impl Filter {
     fn passes(&mut self, event: &Event) -> bool {
         match self {
             Self::Chirps { author } => {
-                event.chirp_id().is_some() && author.is_none_or(|author| author == event.user_id)
+                let chirp = matches!(event.change, Change::Posted(_) | Change::Deleted { .. });
+                chirp && author.is_none_or(|author| author == event.user_id)
             }
             Self::Home { reader, following } => match event.change {
                 Change::Posted(_) | Change::Deleted { .. } => {
@@ -279,6 +280,7 @@ impl Filter {
                     true
                 }
                 Change::Followed { .. } | Change::Unfollowed { .. } => false,
+                Change::Notified { .. } => event.user_id == *reader,
             },
         }
     }

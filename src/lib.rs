@@ -121,6 +121,8 @@ pub async fn start(config: &Config, databases: &Databases) -> Result<Instance, B
     store.migrate().await?;
     // Fail now on a DATABASE_URL that cannot work, not on the first request.
     store.ping().await?;
+    // Tokens of suspended users are refused from the first request on.
+    store.load_suspended().await?;
     let state = AppState::new(config, store.clone()).map_err(|err| err as Box<dyn Error>)?;
     let subscribers = Subscribers {
         store: store.clone(),
@@ -137,7 +139,7 @@ pub async fn start(config: &Config, databases: &Databases) -> Result<Instance, B
             cache.logged(chirp_id, true, reply_to);
             deletions.chirp_deleted(chirp_id);
         }
-        Change::Followed { .. } | Change::Unfollowed { .. } => {}
+        Change::Followed { .. } | Change::Unfollowed { .. } | Change::Notified { .. } => {}
     });
     background::spawn_housekeeping(&state);
     let server = startup::Server::bind(format!("{}:{}", config.host, config.port), state.clone(), config).await?;

@@ -234,7 +234,12 @@ fn describe(schema: &Value, schemas: &Value) -> String {
         (Some("string"), _) => match schema["pattern"].as_str() {
             Some("^[0-9a-fA-F]{48}$") => "48 hexadecimal characters (the cursor of a `Link` header)".to_owned(),
             Some(pattern) => format!("a string matching {pattern}"),
-            None => "a string".to_owned(),
+            None => match (schema["minLength"].as_u64(), schema["maxLength"].as_u64()) {
+                (Some(min), Some(max)) => format!("a string of {min} to {max} characters"),
+                (None, Some(max)) => format!("a string of at most {max} characters"),
+                (Some(min), None) => format!("a string of at least {min} characters"),
+                (None, None) => "a string".to_owned(),
+            },
         },
         (Some("integer"), _) => bounds("a whole number"),
         (Some("number"), _) => bounds("a number"),
@@ -292,6 +297,10 @@ mod tests {
             "Invalid sort: must be one of asc, desc"
         );
         assert_eq!(
+            problem("GET", "/api/search/chirps", Some("q")),
+            "Invalid q: must be a string of 1 to 200 characters"
+        );
+        assert_eq!(
             problem("GET", "/api/chirps", Some("limit")),
             "Invalid limit: must be a whole number from 1 to 1000"
         );
@@ -308,7 +317,7 @@ mod tests {
         let post = |body| problem("POST", "/api/chirps", body);
         assert_eq!(
             post(json!({"body": 5})).unwrap(),
-            "Invalid request body: `body` must be a string"
+            "Invalid request body: `body` must be a string of 1 to 140 characters"
         );
         assert_eq!(post(json!({})).unwrap(), "Invalid request body: `body` is required");
         assert_eq!(

@@ -217,6 +217,8 @@ api_errors! {
         BadRequest = 400,
         /// Missing, invalid or expired access token.
         Unauthorized = 401,
+        /// The author of the chirp replied to, or the caller, blocks the other.
+        Forbidden = 403,
         /// `reply_to` names no chirp.
         NotFound = 404,
         /// A request with the same `Idempotency-Key` is still being handled; retry shortly.
@@ -356,6 +358,7 @@ operations! {
                 }
                 PostOutcome::NoAuthor => return Err(REFUSED_ACCESS_TOKEN.into()),
                 PostOutcome::NoParent => return Err(ApiError::NotFound("The chirp to reply to was not found").into()),
+                PostOutcome::Blocked => return Err(super::safety::BLOCKED.into()),
             };
             // This instance's pages (and the parent's count) show it at once; the others hear
             // of it.

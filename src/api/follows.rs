@@ -13,6 +13,7 @@ use super::{
     AccessToken, ApiTags, REFUSED_ACCESS_TOKEN, Viewer,
     paging::{DEFAULT_LIMIT, after, next_link},
     profiles::{Profile, USER_NOT_FOUND},
+    safety::BLOCKED,
 };
 use crate::{
     error::{ApiError, api_errors},
@@ -46,6 +47,8 @@ api_errors! {
         BadRequest = 400,
         /// Missing, invalid or expired access token.
         Unauthorized = 401,
+        /// The caller or the user blocks the other.
+        Forbidden = 403,
         /// No user has this id.
         NotFound = 404,
     }
@@ -117,6 +120,9 @@ operations! {
             state.limiter.check(Kind::Follow, Some(auth.0)).await?;
             if user_id.0 == auth.0 {
                 return Err(ApiError::BadRequest("You cannot follow yourself".into()).into());
+            }
+            if state.store.blocked_between(auth.0, user_id.0).await? {
+                return Err(BLOCKED.into());
             }
             match state.store.follow(auth.0, user_id.0).await? {
                 Follow::Following => {

@@ -12,6 +12,7 @@ use super::{
     AccessToken, ApiTags, REFUSED_ACCESS_TOKEN, Viewer,
     paging::{DEFAULT_LIMIT, after, next_link},
     profiles::Profile,
+    safety::BLOCKED,
 };
 use crate::{
     error::{ApiError, api_errors},
@@ -47,6 +48,8 @@ api_errors! {
         BadRequest = 400,
         /// Missing, invalid or expired access token.
         Unauthorized = 401,
+        /// The caller or the chirp's author blocks the other.
+        Forbidden = 403,
         /// No chirp has this id.
         NotFound = 404,
     }
@@ -79,6 +82,7 @@ impl LikesApi {
             }
             LikeOutcome::NoSuchChirp => Err(CHIRP_NOT_FOUND.into()),
             LikeOutcome::NoSuchUser => Err(REFUSED_ACCESS_TOKEN.into()),
+            LikeOutcome::Blocked => Err(BLOCKED.into()),
         }
     }
 }

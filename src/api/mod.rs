@@ -49,8 +49,11 @@ mod conditional;
 mod follows;
 mod json;
 mod likes;
+mod moderation;
+mod notifications;
 mod paging;
 mod profiles;
+mod safety;
 mod schemes;
 mod search;
 mod sessions;
@@ -66,7 +69,7 @@ use poem_openapi::{OpenApiService, Tags};
 
 pub use conditional::client_has;
 pub use json::{JsonArray, JsonObject};
-pub use schemes::{AccessToken, PolkaKey, REFUSED_ACCESS_TOKEN, RefreshBearer, Viewer};
+pub use schemes::{AccessToken, ModeratorToken, PolkaKey, REFUSED_ACCESS_TOKEN, RefreshBearer, Viewer};
 pub use stream::render as render_event;
 pub use text::{BioText, ChirpText, DisplayNameText, EmailText, HandleText, PasswordText, Text};
 pub use timestamp::Timestamp;
@@ -92,6 +95,12 @@ enum ApiTags {
     Likes,
     /// Finding chirps by their words and people by their names.
     Search,
+    /// Blocking and muting other users.
+    Safety,
+    /// Your notifications and where you have read up to.
+    Notifications,
+    /// Reporting users, and what moderators do with reports.
+    Moderation,
     /// Calls from Polka, the payment provider.
     Webhooks,
     /// Health, metrics and the dev-only reset.
@@ -109,6 +118,9 @@ pub type Apis = (
     threads::ThreadsApi,
     likes::LikesApi,
     search::SearchApi,
+    safety::SafetyApi,
+    notifications::NotificationsApi,
+    moderation::ReportsApi,
     webhooks::WebhooksApi,
     admin::AdminApi,
 );
@@ -126,6 +138,9 @@ pub fn service() -> OpenApiService<Apis, ()> {
         threads::ThreadsApi,
         likes::LikesApi,
         search::SearchApi,
+        safety::SafetyApi,
+        notifications::NotificationsApi,
+        moderation::ReportsApi,
         webhooks::WebhooksApi,
         admin::AdminApi,
     );

@@ -80,11 +80,35 @@ fn state(req: &Request) -> Result<&AppState, ApiError> {
 }
 
 async fn check_access_token(req: &Request, bearer: Bearer) -> poem::Result<Uuid> {
-    let verified = state(req)?.access_tokens.verify(&bearer.token);
-    verified.map_err(|err| {
+    let state = state(req)?;
+    let user = state.access_tokens.verify(&bearer.token).map_err(|err| {
         tracing::debug!(reason = %err, "access token refused");
-        REFUSED_ACCESS_TOKEN.into()
-    })
+        REFUSED_ACCESS_TOKEN
+    })?;
+    // A suspension ends every access token at once (see `store::moderation`).
+    if state.store.is_suspended(user) {
+        return Err(REFUSED_ACCESS_TOKEN.into());
+    }
+    Ok(user)
+}
+
+/// A moderator's access token: an ordinary access token (`Authorization: Bearer <token>`)
+/// whose user an operator made a moderator. Any other valid token is refused with 403.
+#[derive(SecurityScheme)]
+#[oai(
+    rename = "moderator_token",
+    ty = "bearer",
+    bearer_format = "JWT",
+    checker = "check_moderator_token"
+)]
+pub struct ModeratorToken(pub Uuid);
+
+async fn check_moderator_token(req: &Request, bearer: Bearer) -> poem::Result<Uuid> {
+    let user = check_access_token(req, bearer).await?;
+    if !state(req)?.store.is_moderator(user).await.map_err(ApiError::from)? {
+        return Err(ApiError::Forbidden("Only moderators may do this").into());
+    }
+    Ok(user)
 }
 
 /// Only the token's shape is checked here; whether it is live is the database's call,

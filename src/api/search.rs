@@ -91,6 +91,8 @@ operations! {
         async fn chirps(
             &self,
             state: Data<&AppState>,
+            request: &Request,
+            viewer: Viewer,
             /// The words to find (at most 200 characters and 16 words).
             #[oai(validator(min_length = 1, max_length = 200))]
             q: Query<String>,
@@ -101,10 +103,11 @@ operations! {
             #[oai(validator(pattern = "^[0-9a-fA-F]{48}$"))]
             cursor: Query<Option<String>>,
         ) -> Result<FoundChirps, SearchError> {
+            let viewer = viewer.id(request)?;
             let words = query_text(&q.0)?;
             let limit = limit.0.unwrap_or(DEFAULT_LIMIT);
             let after = after(cursor.0.as_deref(), Order::Desc)?;
-            let page = state.store.search_chirps(words, after, limit).await.map_err(searched)?;
+            let page = state.store.search_chirps(words, after, limit, viewer).await.map_err(searched)?;
             let link = page.next.map(|next| {
                 let query: String = url_encoded(words);
                 format!("</api/search/chirps?q={query}&limit={limit}&cursor={}>; rel=\"next\"", next.encode())
@@ -132,6 +135,9 @@ operations! {
         ) -> Result<FoundUsers, SearchError> {
             let viewer = viewer.id(request)?;
             let prefix = query_text(&q.0)?.trim_start_matches('@');
+            if prefix.is_empty() {
+                return Err(ApiError::BadRequest("Search for something after the @".into()).into());
+            }
             let found = state
                 .store
                 .search_users(prefix, limit.0.unwrap_or(DEFAULT_LIMIT), viewer)

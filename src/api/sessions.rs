@@ -89,6 +89,8 @@ api_errors! {
         BadRequest = 400,
         /// Unknown email or wrong password: the same answer for both.
         Unauthorized = 401,
+        /// The account is suspended (said only with the right password).
+        Forbidden = 403,
         /// The body is larger than the server accepts.
         PayloadTooLarge = 413,
     }
@@ -139,6 +141,10 @@ async fn authenticate(
     let Some(found) = found.filter(|_| matches) else {
         return Ok(None);
     };
+    // Told only to who knows the password: to anyone else it is as any failed login.
+    if found.suspended {
+        return Err(ApiError::Forbidden("This account is suspended"));
+    }
     state.login_throttle.succeeded(&found.user.email, address).await?;
     Ok(Some(found.user.into()))
 }

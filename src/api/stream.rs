@@ -38,6 +38,23 @@ pub(super) struct FollowEdge {
     followee_id: Uuid,
 }
 
+/// `notification`'s data (home feeds only: the reader's own); read the whole notification
+/// with `GET /api/notifications`.
+#[derive(Object, serde::Serialize)]
+pub(super) struct NotificationEvent {
+    /// The notification's `id`: its place in the reader's list.
+    id: String,
+    /// `follow`, `reply`, `mention` or `like`.
+    #[oai(rename = "type")]
+    #[serde(rename = "type")]
+    kind: String,
+    /// Who did it (for likes: the latest to like).
+    actor_id: Uuid,
+    /// The reply, the mentioning chirp, or the chirp liked; null for a follow.
+    #[oai(nullable)]
+    chirp_id: Option<Uuid>,
+}
+
 /// An event's data: the chirp posted, or the id of the chirp deleted. (`anyOf`: a chirp
 /// has an `id` too, so it matches both; the event's name says which it is.)
 #[derive(Union)]
@@ -55,6 +72,7 @@ pub(super) enum HomeEventData {
     Created(Chirp),
     Deleted(DeletedChirp),
     Follow(FollowEdge),
+    Notification(NotificationEvent),
 }
 
 /// One event of a stream whose data the spec describes as `D`, rendered once for every
@@ -102,6 +120,17 @@ pub fn render(event: &Event) -> String {
             follower_id: event.user_id,
             followee_id: *followee,
         }),
+        Change::Notified {
+            seq,
+            kind,
+            actor,
+            chirp,
+        } => serde_json::to_string(&NotificationEvent {
+            id: seq.to_string(),
+            kind: kind.clone(),
+            actor_id: *actor,
+            chirp_id: *chirp,
+        }),
     }
     .expect("events always serialize")
 }
@@ -113,6 +142,7 @@ pub(super) fn event_name(change: &Change) -> &'static str {
         Change::Deleted { .. } => "chirp.deleted",
         Change::Followed { .. } => "follow.created",
         Change::Unfollowed { .. } => "follow.deleted",
+        Change::Notified { .. } => "notification",
     }
 }
 

@@ -1,6 +1,6 @@
 //! `GET /api/chirps/{chirpID}/thread`: a chirp with the chain it answers and its replies.
 
-use poem::web::Data;
+use poem::{Request, web::Data};
 use poem_openapi::{
     ApiResponse, Object,
     param::{Path, Query},
@@ -9,7 +9,7 @@ use poem_openapi::{
 use uuid::Uuid;
 
 use super::{
-    ApiTags,
+    ApiTags, Viewer,
     chirps::Chirp,
     paging::{DEFAULT_LIMIT, after, next_link},
 };
@@ -50,7 +50,8 @@ api_errors! {
     throttled enum ThreadError {
         /// The id is not a UUID, or a malformed `limit` or `cursor`.
         BadRequest = 400,
-        /// No chirp has this id.
+        /// No chirp has this id (or, for the caller, it is by a user they block or who blocks
+        /// them).
         NotFound = 404,
     }
 }
@@ -70,6 +71,8 @@ operations! {
         async fn thread(
             &self,
             state: Data<&AppState>,
+            request: &Request,
+            viewer: Viewer,
             #[oai(name = "chirpID")] id: Path<Uuid>,
             /// At most this many replies (1 to 100; 20 by default).
             #[oai(validator(minimum(value = "1"), maximum(value = "100")))]
@@ -78,11 +81,12 @@ operations! {
             #[oai(validator(pattern = "^[0-9a-fA-F]{48}$"))]
             cursor: Query<Option<String>>,
         ) -> Result<Found, ThreadError> {
+            let viewer = viewer.id(request)?;
             let limit = limit.0.unwrap_or(DEFAULT_LIMIT);
             let after = after(cursor.0.as_deref(), Order::Asc)?;
             let thread = state
                 .store
-                .thread(id.0, after, limit)
+                .thread(id.0, after, limit, viewer)
                 .await?
                 .ok_or(ApiError::NotFound("Chirp not found"))?;
             debug_assert!(thread.ancestors.len() <= MOST_ANCESTORS as usize);

@@ -40,6 +40,13 @@ pub enum Change {
     Unfollowed {
         followee: Uuid,
     },
+    /// The event's user got (or, for the likes of one chirp, got more of) a notification.
+    Notified {
+        seq: i64,
+        kind: String,
+        actor: Uuid,
+        chirp: Option<Uuid>,
+    },
 }
 
 /// Something that happened, by `user_id`, at `position` in the log.
@@ -56,7 +63,7 @@ impl Event {
         match &self.change {
             Change::Posted(chirp) => Some(chirp.id),
             Change::Deleted { chirp_id, .. } => Some(*chirp_id),
-            Change::Followed { .. } | Change::Unfollowed { .. } => None,
+            Change::Followed { .. } | Change::Unfollowed { .. } | Change::Notified { .. } => None,
         }
     }
 }
@@ -73,6 +80,7 @@ struct Logged {
     body: Option<String>,
     target_id: Option<Uuid>,
     reply_to: Option<Uuid>,
+    notification_seq: Option<i64>,
 }
 
 impl Logged {
@@ -98,6 +106,12 @@ impl Logged {
             },
             "unfollowed" => Change::Unfollowed {
                 followee: self.target_id?,
+            },
+            "notified" => Change::Notified {
+                seq: self.notification_seq?,
+                kind: self.body?,
+                actor: self.target_id?,
+                chirp: self.chirp_id,
             },
             _ => return None,
         };
@@ -129,7 +143,7 @@ impl Store {
         let rows = sqlx::query_as!(
             Logged,
             r#"select tx::text::bigint as "tx!", seq, kind, user_id, chirp_id, chirp_created_at, chirp_updated_at,
-                      body, target_id, reply_to
+                      body, target_id, reply_to, notification_seq
                from chirp_events
                where (tx, seq) > ($1::text::xid8, $2)
                  and tx < pg_snapshot_xmin(pg_current_snapshot())

@@ -68,7 +68,8 @@ impl Store {
     }
 
     /// A page of `user`'s followers or followees, newest follow first, as `viewer` (if
-    /// anyone) sees them; `None` when there is no such user.
+    /// anyone) sees them: without those the viewer blocks or is blocked by, or who are
+    /// suspended; `None` when there is no such user.
     pub async fn follow_page(
         &self,
         user: Uuid,
@@ -88,13 +89,14 @@ impl Store {
         follow_page(self.primary(), user, list, after, limit, viewer).await
     }
 
-    /// Whom `reader` followed at `position` of the event log: whom they follow now, with
-    /// their follows and unfollows since undone, newest first (read in one snapshot, so
+    /// Whom `reader` followed at `position` of the event log (less whom they mute now): whom
+    /// they follow now, with their follows and unfollows since undone, newest first (read in one snapshot, so
     /// nothing falls between the two). A live home feed starts from it and follows the
     /// log's follow events on.
     pub async fn following_at(&self, reader: Uuid, position: Position) -> sqlx::Result<HashSet<Uuid>> {
         let row = sqlx::query!(
-            r#"select array(select followee_id from follows where follower_id = $1) as "now!",
+            r#"select array(select followee_id from follows where follower_id = $1
+                             and followee_id not in (select muted_id from mutes where muter_id = $1)) as "now!",
                       array(select target_id from chirp_events
                              where user_id = $1 and kind in ('followed', 'unfollowed')
                                and (tx, seq) > ($2::text::xid8, $3)
@@ -145,6 +147,7 @@ async fn follow_page(
                           f.created_at as listed_at
                      from follows f join users u on u.id = f.follower_id
                     where f.followee_id = $1 and (f.created_at, f.follower_id) < ($2, $3)
+                      and u.suspended_at is null and not blocked_between($5, u.id)
                     order by f.created_at desc, f.follower_id desc
                     limit $4"#,
                 user,
@@ -167,6 +170,7 @@ async fn follow_page(
                           f.created_at as listed_at
                      from follows f join users u on u.id = f.followee_id
                     where f.follower_id = $1 and (f.created_at, f.followee_id) < ($2, $3)
+                      and u.suspended_at is null and not blocked_between($5, u.id)
                     order by f.created_at desc, f.followee_id desc
                     limit $4"#,
                 user,

@@ -29,6 +29,8 @@ pub enum LikeOutcome {
     Done,
     NoSuchChirp,
     NoSuchUser,
+    /// The liker or the chirp's author blocks the other.
+    Blocked,
 }
 
 impl Store {
@@ -41,7 +43,8 @@ impl Store {
         Ok(outcome)
     }
 
-    /// Who liked `chirp`, newest first; `None` when there is no such chirp.
+    /// Who liked `chirp`, newest first, as `viewer` sees them (see `follow_page`); `None`
+    /// when there is no such chirp.
     pub async fn likers_page(
         &self,
         chirp: Uuid,
@@ -95,13 +98,13 @@ impl Work for Likes {
                 tx.commit().await?;
                 present
             };
-            let (mut chirps, mut users) = (HashSet::new(), HashSet::new());
+            let (mut chirps, mut users, mut blocked) = (HashSet::new(), HashSet::new(), HashSet::new());
             for row in present {
-                if row.kind == "chirp" {
-                    chirps.insert(row.id);
-                } else {
-                    users.insert(row.id);
-                }
+                match row.kind.as_str() {
+                    "chirp" => chirps.insert(row.id),
+                    "user" => users.insert(row.id),
+                    _ => blocked.insert((row.id, row.user_id.unwrap_or_default())),
+                };
             }
             Ok(changes
                 .iter()
@@ -110,6 +113,8 @@ impl Work for Likes {
                         LikeOutcome::NoSuchChirp
                     } else if !users.contains(&change.user) {
                         LikeOutcome::NoSuchUser
+                    } else if blocked.contains(&(change.chirp, change.user)) {
+                        LikeOutcome::Blocked
                     } else {
                         LikeOutcome::Done
                     })
@@ -138,6 +143,7 @@ async fn likers_page(
                   l.created_at as listed_at
              from likes l join users u on u.id = l.user_id
             where l.chirp_id = $1 and (l.created_at, l.user_id) < ($2, $3)
+              and u.suspended_at is null and not blocked_between($5, u.id)
             order by l.created_at desc, l.user_id desc
             limit $4"#,
         chirp,

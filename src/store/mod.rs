@@ -11,11 +11,14 @@ mod freshness;
 mod health;
 mod idempotency;
 mod likes;
+mod moderation;
+mod notifications;
 mod paging;
 mod posting;
 mod profiles;
 mod rate_counts;
 mod replica;
+mod safety;
 mod search;
 mod statements;
 mod threads;
@@ -44,6 +47,9 @@ pub use follows::{Follow, FollowList};
 pub use idempotency::KEY_LIFETIME;
 use likes::Likes;
 pub use likes::{LikeChange, LikeOutcome};
+use moderation::Suspended;
+pub use moderation::{Filed, Report};
+pub use notifications::{Marker, Notification};
 pub use paging::{Cursor, Order, Page};
 use posting::Posts;
 pub use posting::{NewPost, PostKey, PostOutcome};
@@ -51,6 +57,7 @@ pub use profiles::{Profile, ProfileChanges, ProfileUpdate, UserRef};
 use rate_counts::RateCounts;
 pub use rate_counts::{Counted, Hit};
 use replica::Replica;
+pub use safety::{Shield, ShieldList, Shielded};
 pub use search::is_timeout as search_timed_out;
 use statements::Statements;
 pub use threads::{MOST_ANCESTORS, Thread};
@@ -152,6 +159,8 @@ pub struct Store {
     posts: Batcher<Posts>,
     likes: Batcher<Likes>,
     rate_counts: Batcher<RateCounts>,
+    /// Who is suspended (see `moderation`).
+    suspended: Arc<Suspended>,
 }
 
 /// Workers per batched kind of work, each with a connection of its own (on top of
@@ -195,6 +204,7 @@ impl Store {
             posts: Batcher::spawn(Posts, primary_lane.clone(), BATCH_WORKERS, BATCH_MOST),
             likes: Batcher::spawn(Likes, primary_lane.clone(), BATCH_WORKERS, BATCH_MOST),
             rate_counts: Batcher::spawn(RateCounts, primary_lane, BATCH_WORKERS, BATCH_MOST),
+            suspended: Store::new_suspended(),
             health,
             primary,
             replica,

@@ -56,6 +56,8 @@ pub enum PostOutcome {
     NoAuthor,
     /// The chirp it replies to does not exist.
     NoParent,
+    /// The author of the chirp it replies to, or the poster, blocks the other.
+    Blocked,
 }
 
 impl Store {
@@ -269,15 +271,33 @@ async fn insert(
         .filter_map(|i| posts[i].reply_to)
         .collect();
     if !parents.is_empty() {
-        let present: HashSet<Uuid> = sqlx::query_scalar!("select id from chirps where id = any($1)", &parents)
-            .fetch_all(Statements::new(&mut *conn, named))
-            .await?
-            .into_iter()
+        let repliers: Vec<Uuid> = (0..posts.len())
+            .filter(|&i| outcomes[i].is_none() && posts[i].reply_to.is_some())
+            .map(|i| posts[i].author)
             .collect();
+        // Each parent that exists, and whether its author and the replier block each other.
+        let parents_found: HashMap<(Uuid, Uuid), bool> = sqlx::query!(
+            r#"select reply.parent as "parent!", reply.author as "author!",
+                      blocked_between(reply.author, chirps.user_id) as "blocked!"
+                 from unnest($1::uuid[], $2::uuid[]) as reply (parent, author)
+                 join chirps on chirps.id = reply.parent and chirps.hidden_at is null"#,
+            &parents,
+            &repliers,
+        )
+        .fetch_all(Statements::new(&mut *conn, named))
+        .await?
+        .into_iter()
+        .map(|row| ((row.parent, row.author), row.blocked))
+        .collect();
         for (post, outcome) in posts.iter().zip(outcomes.iter_mut()) {
-            if outcome.is_none() && post.reply_to.is_some_and(|parent| !present.contains(&parent)) {
-                *outcome = Some(PostOutcome::NoParent);
-            }
+            let Some(parent) = post.reply_to.filter(|_| outcome.is_none()) else {
+                continue;
+            };
+            *outcome = match parents_found.get(&(parent, post.author)) {
+                None => Some(PostOutcome::NoParent),
+                Some(true) => Some(PostOutcome::Blocked),
+                Some(false) => None,
+            };
         }
     }
     let to_insert: Vec<usize> = (0..posts.len()).filter(|&i| outcomes[i].is_none()).collect();

@@ -63,7 +63,8 @@ impl Store {
                                else exists(select 1 from follows where follower_id = $3 and followee_id = users.id)
                           end as followed_by_me
                      from users
-                    where ($1::uuid is not null and id = $1) or ($2::text is not null and lower(handle) = lower($2))"#,
+                    where (($1::uuid is not null and id = $1) or ($2::text is not null and lower(handle) = lower($2)))
+                      and suspended_at is null"#,
                 id,
                 handle,
                 viewer,

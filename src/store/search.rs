@@ -20,20 +20,27 @@ use super::{
 pub const SEARCH_TIMEOUT: Duration = Duration::from_secs(2);
 
 impl Store {
-    /// Chirps with every word of `words`, newest first, after `after`.
-    pub async fn search_chirps(&self, words: &str, after: Cursor, limit: u32) -> sqlx::Result<Page<Chirp>> {
-        if let Some(replica) = self.replica() {
-            match search_chirps(replica, words, after, limit).await {
+    /// Chirps with every word of `words`, newest first, after `after`, but those of users
+    /// `viewer` blocks or is blocked by.
+    pub async fn search_chirps(
+        &self,
+        words: &str,
+        after: Cursor,
+        limit: u32,
+        viewer: Option<Uuid>,
+    ) -> sqlx::Result<Page<Chirp>> {
+        if let Some(replica) = self.replica_for(viewer).await {
+            match search_chirps(replica, words, after, limit, viewer).await {
                 Ok(page) => return Ok(page),
                 Err(err) if is_timeout(&err) => return Err(err),
                 Err(err) => self.replica_failed(&err),
             }
         }
-        search_chirps(self.primary(), words, after, limit).await
+        search_chirps(self.primary(), words, after, limit, viewer).await
     }
 
     /// People whose handle or display name starts with `prefix` (any letter case), most
-    /// followed first.
+    /// followed first; not those `viewer` blocks or is blocked by, nor the suspended.
     pub async fn search_users(&self, prefix: &str, limit: u32, viewer: Option<Uuid>) -> sqlx::Result<Vec<Profile>> {
         let pattern = format!("{}%", like_escaped(prefix));
         let find = |db| {
@@ -45,7 +52,8 @@ impl Store {
                                else exists(select 1 from follows where follower_id = $3 and followee_id = users.id)
                           end as followed_by_me
                      from users
-                    where lower(handle) like lower($1) escape '\' or lower(display_name) like lower($1) escape '\'
+                    where (lower(handle) like lower($1) escape '\' or lower(display_name) like lower($1) escape '\')
+                      and suspended_at is null and not blocked_between($3, id)
                     order by followers_count desc, id
                     limit $2"#,
                 pattern,
@@ -69,6 +77,7 @@ async fn search_chirps(
     words: &str,
     after: Cursor,
     limit: u32,
+    viewer: Option<Uuid>,
 ) -> sqlx::Result<Page<Chirp>> {
     let Cursor { created_at, id } = after;
     let (mut tx, named) = db.transaction().await?;
@@ -84,7 +93,8 @@ async fn search_chirps(
         words,
         created_at,
         id,
-        i64::from(limit) + 1
+        i64::from(limit) + 1,
+        viewer
     )
     .fetch_all(Statements::new(&mut *tx, named))
     .await?;

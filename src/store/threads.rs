@@ -27,32 +27,61 @@ pub struct Thread {
 impl Store {
     /// `id`'s thread, from the replica when it has the chirp; `None` when there is no such
     /// chirp.
-    pub async fn thread(&self, id: Uuid, after: Cursor, limit: u32) -> sqlx::Result<Option<Thread>> {
-        let replica = self.replica().filter(|_| !self.replica_may_be_stale_for(id));
+    pub async fn thread(
+        &self,
+        id: Uuid,
+        after: Cursor,
+        limit: u32,
+        viewer: Option<Uuid>,
+    ) -> sqlx::Result<Option<Thread>> {
+        let replica = self
+            .replica_for(viewer)
+            .await
+            .filter(|_| !self.replica_may_be_stale_for(id));
         if let Some(replica) = replica {
-            match thread(replica, id, after, limit).await {
+            match thread(replica, id, after, limit, viewer).await {
                 Ok(Some(thread)) => return Ok(Some(thread)),
                 Ok(None) => {}
                 Err(err) => self.replica_failed(&err),
             }
         }
-        thread(self.primary(), id, after, limit).await
+        thread(self.primary(), id, after, limit, viewer).await
     }
 }
 
-async fn thread(db: Statements<&sqlx::PgPool>, id: Uuid, after: Cursor, limit: u32) -> sqlx::Result<Option<Thread>> {
+async fn thread(
+    db: Statements<&sqlx::PgPool>,
+    id: Uuid,
+    after: Cursor,
+    limit: u32,
+    viewer: Option<Uuid>,
+) -> sqlx::Result<Option<Thread>> {
     let Some(chirp) = sqlx::query_file_as!(Chirp, "src/store/sql/chirp_by_id.sql", id)
         .fetch_optional(db.clone())
         .await?
     else {
         return Ok(None);
     };
+    // A chirp of someone the viewer blocks, or who blocks them, is no thread of theirs.
+    if let Some(viewer) = viewer
+        && sqlx::query_scalar!(r#"select blocked_between($1, $2) as "blocked!""#, viewer, chirp.user_id)
+            .fetch_one(db.clone())
+            .await?
+    {
+        return Ok(None);
+    }
     let mut ancestors = match chirp.reply_to {
         None => Vec::new(),
         Some(parent) => {
-            sqlx::query_file_as!(Chirp, "src/store/sql/thread_ancestors.sql", parent, MOST_ANCESTORS + 1)
-                .fetch_all(db.clone())
-                .await?
+            sqlx::query_file_as!(
+                Chirp,
+                "src/store/sql/thread_ancestors.sql",
+                parent,
+                MOST_ANCESTORS + 1,
+                viewer
+            )
+            .fetch_all(db.clone())
+            .await?
         }
     };
     // Nearest first as read: the one beyond the bound only says that more exist.
@@ -69,7 +98,8 @@ async fn thread(db: Statements<&sqlx::PgPool>, id: Uuid, after: Cursor, limit: u
         id,
         created_at,
         after_id,
-        i64::from(limit) + 1
+        i64::from(limit) + 1,
+        viewer
     )
     .fetch_all(db)
     .await?;

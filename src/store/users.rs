@@ -26,6 +26,8 @@ pub struct User {
 pub struct Credentials {
     pub user: User,
     pub hashed_password: String,
+    /// A suspended user cannot log in.
+    pub suspended: bool,
 }
 
 /// What signing up came to.
@@ -149,11 +151,12 @@ impl Store {
     /// not keyed yet, by `lower(email)` as before keys.
     pub async fn credentials(&self, email: &str) -> sqlx::Result<Option<Credentials>> {
         let row = sqlx::query!(
-            "select id, created_at, updated_at, email, is_chirpy_red, handle, display_name, bio, hashed_password
-               from users
-              where email_key = $1 or email_key = $2 or (email_key is null and lower(email) = lower($3))
-              order by case when email_key = $2 then 0 when email_key = $1 then 1 else 2 end
-              limit 1",
+            r#"select id, created_at, updated_at, email, is_chirpy_red, handle, display_name, bio, hashed_password,
+                      suspended_at is not null as "suspended!"
+                 from users
+                where email_key = $1 or email_key = $2 or (email_key is null and lower(email) = lower($3))
+                order by case when email_key = $2 then 0 when email_key = $1 then 1 else 2 end
+                limit 1"#,
             email_key(email),
             displaced_key(email),
             email,
@@ -172,6 +175,7 @@ impl Store {
                 bio: row.bio,
             },
             hashed_password: row.hashed_password,
+            suspended: row.suspended,
         }))
     }
 

@@ -41,41 +41,62 @@ fn every_response_is_described() {
 fn the_spec_lists_exactly_the_contracts_routes_and_statuses() {
     let expected: BTreeMap<(&str, &str), Vec<&str>> = BTreeMap::from([
         (
-            ("post", "/api/users"),
-            vec!["201", "400", "409", "413", "429", "500", "503"],
+            ("delete", "/api/admin/chirps/{chirpID}"),
+            vec!["204", "400", "401", "403", "404", "413", "429", "500", "503"],
         ),
         (
-            ("put", "/api/users"),
-            vec!["200", "400", "401", "409", "413", "429", "500", "503"],
+            ("delete", "/api/chirps/{chirpID}"),
+            vec!["204", "400", "401", "403", "404", "429", "500", "503"],
         ),
         (
-            ("post", "/api/login"),
-            vec!["200", "400", "401", "413", "429", "500", "503"],
+            ("delete", "/api/chirps/{chirpID}/like"),
+            vec!["204", "400", "401", "403", "404", "429", "500", "503"],
         ),
-        (("post", "/api/refresh"), vec!["200", "401", "500", "503"]),
-        (("post", "/api/revoke"), vec!["204", "401", "500", "503"]),
         (
-            ("post", "/api/chirps"),
-            vec!["201", "400", "401", "404", "409", "413", "422", "429", "500", "503"],
+            ("delete", "/api/users/{user_id}/block"),
+            vec!["204", "400", "401", "404", "429", "500", "503"],
+        ),
+        (
+            ("delete", "/api/users/{user_id}/follow"),
+            vec!["204", "400", "401", "404", "429", "500", "503"],
+        ),
+        (
+            ("delete", "/api/users/{user_id}/mute"),
+            vec!["204", "400", "401", "404", "429", "500", "503"],
+        ),
+        (("get", "/admin/metrics"), vec!["200", "500", "503"]),
+        (
+            ("get", "/api/admin/reports"),
+            vec!["200", "400", "401", "403", "404", "413", "429", "500", "503"],
         ),
         (("get", "/api/chirps"), vec!["200", "304", "400", "429", "500", "503"]),
         (("get", "/api/chirps/stream"), vec!["200", "400", "429", "500", "503"]),
         (
-            ("get", "/api/chirps/{chirpID}/thread"),
-            vec!["200", "400", "404", "429", "500", "503"],
-        ),
-        (
-            ("put", "/api/chirps/{chirpID}/like"),
-            vec!["204", "400", "401", "404", "429", "500", "503"],
-        ),
-        (
-            ("delete", "/api/chirps/{chirpID}/like"),
-            vec!["204", "400", "401", "404", "429", "500", "503"],
+            ("get", "/api/chirps/{chirpID}"),
+            vec!["200", "304", "400", "404", "429", "500", "503"],
         ),
         (
             ("get", "/api/chirps/{chirpID}/likes"),
             vec!["200", "400", "401", "404", "429", "500", "503"],
         ),
+        (
+            ("get", "/api/chirps/{chirpID}/thread"),
+            vec!["200", "400", "404", "429", "500", "503"],
+        ),
+        (("get", "/api/healthz"), vec!["200"]),
+        (
+            ("get", "/api/markers/notifications"),
+            vec!["200", "400", "401", "413", "429", "500", "503"],
+        ),
+        (
+            ("get", "/api/notifications"),
+            vec!["200", "400", "401", "413", "429", "500", "503"],
+        ),
+        (
+            ("get", "/api/notifications/unread_count"),
+            vec!["200", "400", "401", "413", "429", "500", "503"],
+        ),
+        (("get", "/api/readyz"), vec!["200", "500", "503"]),
         (
             ("get", "/api/search/chirps"),
             vec!["200", "400", "401", "429", "500", "503"],
@@ -85,25 +106,21 @@ fn the_spec_lists_exactly_the_contracts_routes_and_statuses() {
             vec!["200", "400", "401", "429", "500", "503"],
         ),
         (
-            ("get", "/api/chirps/{chirpID}"),
-            vec!["200", "304", "400", "404", "429", "500", "503"],
+            ("get", "/api/timelines/home"),
+            vec!["200", "304", "400", "401", "429", "500", "503"],
+        ),
+        (
+            ("get", "/api/timelines/home/stream"),
+            vec!["200", "400", "401", "429", "500", "503"],
         ),
         (("get", "/api/users/me"), vec!["200", "401", "429", "500", "503"]),
         (
-            ("patch", "/api/users/me"),
-            vec!["200", "400", "401", "409", "413", "429", "500", "503"],
+            ("get", "/api/users/me/blocks"),
+            vec!["200", "400", "401", "429", "500", "503"],
         ),
         (
-            ("get", "/api/users/{user}"),
-            vec!["200", "401", "404", "429", "500", "503"],
-        ),
-        (
-            ("put", "/api/users/{user_id}/follow"),
-            vec!["204", "400", "401", "404", "429", "500", "503"],
-        ),
-        (
-            ("delete", "/api/users/{user_id}/follow"),
-            vec!["204", "400", "401", "404", "429", "500", "503"],
+            ("get", "/api/users/me/mutes"),
+            vec!["200", "400", "401", "429", "500", "503"],
         ),
         (
             ("get", "/api/users/{user_id}/followers"),
@@ -114,25 +131,70 @@ fn the_spec_lists_exactly_the_contracts_routes_and_statuses() {
             vec!["200", "400", "401", "404", "429", "500", "503"],
         ),
         (
-            ("get", "/api/timelines/home"),
-            vec!["200", "304", "400", "401", "429", "500", "503"],
+            ("get", "/api/users/{user}"),
+            vec!["200", "401", "404", "429", "500", "503"],
         ),
         (
-            ("get", "/api/timelines/home/stream"),
-            vec!["200", "400", "401", "429", "500", "503"],
+            ("patch", "/api/users/me"),
+            vec!["200", "400", "401", "409", "413", "429", "500", "503"],
+        ),
+        (("post", "/admin/reset"), vec!["200", "403", "500", "503"]),
+        (
+            ("post", "/api/admin/reports/{report_id}/resolve"),
+            vec!["200", "400", "401", "403", "404", "413", "429", "500", "503"],
         ),
         (
-            ("delete", "/api/chirps/{chirpID}"),
-            vec!["204", "400", "401", "403", "404", "429", "500", "503"],
+            ("post", "/api/admin/users/{user_id}/suspend"),
+            vec!["204", "400", "401", "403", "404", "413", "429", "500", "503"],
+        ),
+        (
+            ("post", "/api/chirps"),
+            vec![
+                "201", "400", "401", "403", "404", "409", "413", "422", "429", "500", "503",
+            ],
+        ),
+        (
+            ("post", "/api/login"),
+            vec!["200", "400", "401", "403", "413", "429", "500", "503"],
         ),
         (
             ("post", "/api/polka/webhooks"),
             vec!["204", "400", "401", "404", "413", "500", "503"],
         ),
-        (("get", "/api/healthz"), vec!["200"]),
-        (("get", "/api/readyz"), vec!["200", "500", "503"]),
-        (("get", "/admin/metrics"), vec!["200", "500", "503"]),
-        (("post", "/admin/reset"), vec!["200", "403", "500", "503"]),
+        (("post", "/api/refresh"), vec!["200", "401", "500", "503"]),
+        (
+            ("post", "/api/reports"),
+            vec!["201", "400", "401", "404", "413", "429", "500", "503"],
+        ),
+        (("post", "/api/revoke"), vec!["204", "401", "500", "503"]),
+        (
+            ("post", "/api/users"),
+            vec!["201", "400", "409", "413", "429", "500", "503"],
+        ),
+        (
+            ("put", "/api/chirps/{chirpID}/like"),
+            vec!["204", "400", "401", "403", "404", "429", "500", "503"],
+        ),
+        (
+            ("put", "/api/markers/notifications"),
+            vec!["200", "400", "401", "413", "429", "500", "503"],
+        ),
+        (
+            ("put", "/api/users"),
+            vec!["200", "400", "401", "409", "413", "429", "500", "503"],
+        ),
+        (
+            ("put", "/api/users/{user_id}/block"),
+            vec!["204", "400", "401", "404", "429", "500", "503"],
+        ),
+        (
+            ("put", "/api/users/{user_id}/follow"),
+            vec!["204", "400", "401", "403", "404", "429", "500", "503"],
+        ),
+        (
+            ("put", "/api/users/{user_id}/mute"),
+            vec!["204", "400", "401", "404", "429", "500", "503"],
+        ),
     ]);
     let spec = spec();
     let mut actual = BTreeMap::new();
@@ -163,6 +225,9 @@ fn every_operation_is_named_tagged_summarised_and_errors_share_one_schema() {
         "threads",
         "likes",
         "search",
+        "safety",
+        "notifications",
+        "moderation",
         "webhooks",
         "admin",
     ]);
