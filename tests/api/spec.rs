@@ -49,7 +49,7 @@ fn the_spec_lists_exactly_the_contracts_routes_and_statuses() {
             ("post", "/api/login"),
             vec!["200", "400", "401", "413", "429", "500", "503"],
         ),
-        (("post", "/api/refresh"), vec!["200", "401", "500", "503"]),
+        (("post", "/api/refresh"), vec!["200", "400", "401", "500", "503"]),
         (("post", "/api/revoke"), vec!["204", "401", "500", "503"]),
         (
             ("post", "/api/chirps"),
