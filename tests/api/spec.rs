@@ -80,6 +80,12 @@ fn the_spec_lists_exactly_the_contracts_routes_and_statuses() {
             vec!["200", "304", "400", "404", "500", "503"],
         ),
         (("get", "/api/users/me"), vec!["200", "401", "500", "503"]),
+        (("get", "/api/users/me/sessions"), vec!["200", "401", "500", "503"]),
+        (("delete", "/api/users/me/sessions"), vec!["204", "401", "500", "503"]),
+        (
+            ("delete", "/api/users/me/sessions/{session_id}"),
+            vec!["204", "400", "401", "404", "500", "503"],
+        ),
         (
             ("patch", "/api/users/me"),
             vec!["200", "400", "401", "409", "413", "500", "503"],
@@ -147,6 +153,7 @@ fn every_operation_is_named_tagged_summarised_and_errors_share_one_schema() {
         "follows",
         "timelines",
         "auth",
+        "sessions",
         "chirps",
         "threads",
         "likes",
@@ -214,6 +221,17 @@ fn the_security_schemes_are_declared_and_used() {
         security("post", "/api/revoke"),
         serde_json::json!([{"refresh_token": []}])
     );
+    for (method, path) in [
+        ("get", "/api/users/me/sessions"),
+        ("delete", "/api/users/me/sessions"),
+        ("delete", "/api/users/me/sessions/{session_id}"),
+    ] {
+        assert_eq!(
+            security(method, path),
+            serde_json::json!([{"access_token": []}]),
+            "{path}"
+        );
+    }
     assert_eq!(
         security("post", "/api/polka/webhooks"),
         serde_json::json!([{"polka_api_key": []}])
