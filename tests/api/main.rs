@@ -16,6 +16,7 @@ mod process;
 mod profiles;
 mod replies;
 mod resilience;
+mod rotation;
 mod scale_out;
 mod search;
 mod security;
