@@ -240,6 +240,7 @@ impl<E: Endpoint> Middleware<E> for CorsForListedOrigins {
                     HeaderName::from_static("last-event-id"),
                     HeaderName::from_static("x-request-id"),
                     HeaderName::from_static("traceparent"),
+                    HeaderName::from_static("refresh-token-rotation"),
                 ])
                 .expose_headers([
                     header::LINK,

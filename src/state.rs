@@ -2,7 +2,7 @@ use std::sync::Arc;
 
 use crate::{
     api,
-    auth::{AccessTokens, LoginThrottle, PasswordHasher},
+    auth::{AccessTokens, LoginThrottle, PasswordHasher, Successors},
     cache::ChirpCache,
     changes::Announcer,
     client_address::TrustedProxies,
@@ -21,6 +21,8 @@ pub struct AppState {
     pub passwords: PasswordHasher,
     pub login_throttle: LoginThrottle,
     pub access_tokens: Arc<AccessTokens>,
+    /// Each refresh token's successor, when it is rotated.
+    pub successors: Arc<Successors>,
     pub polka_key: Arc<Secret>,
     pub platform: Platform,
     /// Requests served under `/app/`, counted with every other instance's.
@@ -60,6 +62,7 @@ impl AppState {
             passwords,
             login_throttle: LoginThrottle::new(config.login_throttle, store.clone()),
             access_tokens: Arc::new(AccessTokens::new(&config.jwt_secret, ttl)),
+            successors: Arc::new(Successors::new(&config.jwt_secret)),
             polka_key: Arc::new(config.polka_key.clone()),
             platform: config.platform,
             visits: Arc::new(Visits::new(store.clone())),

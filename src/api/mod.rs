@@ -43,6 +43,7 @@ macro_rules! operations {
     };
 }
 
+mod account_sessions;
 mod admin;
 mod chirps;
 mod conditional;
@@ -87,6 +88,8 @@ enum ApiTags {
     Timelines,
     /// Logging in, and the access and refresh tokens that follow.
     Auth,
+    /// Where you are logged in: your sessions, and logging them out.
+    Sessions,
     /// Posting, reading and deleting chirps.
     Chirps,
     /// Conversations: a chirp with the chain it answers and its replies.
@@ -113,6 +116,7 @@ pub type Apis = (
     follows::FollowsApi,
     timelines::TimelinesApi,
     sessions::SessionsApi,
+    account_sessions::AccountSessionsApi,
     chirps::ChirpsApi,
     stream::StreamApi,
     threads::ThreadsApi,
@@ -133,6 +137,7 @@ pub fn service() -> OpenApiService<Apis, ()> {
         follows::FollowsApi,
         timelines::TimelinesApi,
         sessions::SessionsApi,
+        account_sessions::AccountSessionsApi,
         chirps::ChirpsApi,
         stream::StreamApi,
         threads::ThreadsApi,

@@ -13,6 +13,10 @@ struct Claims {
     sub: String,
     iat: i64,
     exp: i64,
+    /// The session (refresh-token family) the token was issued in, so that
+    /// `GET /api/users/me/sessions` can tell the caller's own; absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    sid: Option<String>,
 }
 
 /// What the client is told about any access token that does not get it in: expired,
@@ -57,14 +61,30 @@ impl AccessTokens {
     }
 
     pub fn issue(&self, user_id: Uuid) -> Result<String, jsonwebtoken::errors::Error> {
+        self.encode(user_id, None)
+    }
+
+    /// A token that also names the session it was issued in (`sid`).
+    pub fn issue_in_session(&self, user_id: Uuid, session: Uuid) -> Result<String, jsonwebtoken::errors::Error> {
+        self.encode(user_id, Some(session))
+    }
+
+    fn encode(&self, user_id: Uuid, session: Option<Uuid>) -> Result<String, jsonwebtoken::errors::Error> {
         let now = Utc::now();
         let claims = Claims {
             iss: ACCESS_TOKEN_ISSUER.to_owned(),
             sub: user_id.to_string(),
             iat: now.timestamp(),
             exp: (now + self.ttl).timestamp(),
+            sid: session.map(|session| session.to_string()),
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+    }
+
+    /// The session a valid token was issued in, if it names one.
+    pub fn session(&self, token: &str) -> Option<Uuid> {
+        let decoded = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation).ok()?;
+        Uuid::try_parse(&decoded.claims.sid?).ok()
     }
 
     /// The user a valid token names.
@@ -115,6 +135,17 @@ mod tests {
         let user = Uuid::new_v4();
         let t = tokens("s3cret");
         assert_eq!(t.verify(&t.issue(user).unwrap()).unwrap(), user);
+    }
+
+    #[test]
+    fn a_token_issued_in_a_session_names_it() {
+        let (user, session) = (Uuid::new_v4(), Uuid::new_v4());
+        let t = tokens("s3cret");
+        let token = t.issue_in_session(user, session).unwrap();
+        assert_eq!(t.verify(&token).unwrap(), user);
+        assert_eq!(t.session(&token), Some(session));
+        assert_eq!(t.session(&t.issue(user).unwrap()), None);
+        assert_eq!(tokens("other").session(&token), None, "only from a valid token");
     }
 
     #[test]

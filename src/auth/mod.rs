@@ -9,5 +9,5 @@ mod throttle;
 
 pub use access::{ACCESS_TOKEN_ISSUER, AccessTokens, INVALID_ACCESS_TOKEN, TokenError};
 pub use passwords::{HashError, HashParams, HashStats, PasswordHasher};
-pub use refresh::{REFRESH_TOKEN_TTL_DAYS, RefreshToken};
+pub use refresh::{REFRESH_TOKEN_TTL_DAYS, ROTATION_GRACE, RefreshToken, Successors};
 pub use throttle::{LoginThrottle, ThrottleSettings};

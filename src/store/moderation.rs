@@ -191,12 +191,8 @@ impl Store {
         )
         .execute(self.on(&mut tx))
         .await?;
-        sqlx::query!(
-            "update refresh_tokens set revoked_at = now(), updated_at = now() where user_id = $1 and revoked_at is null",
-            user
-        )
-        .execute(self.on(&mut tx))
-        .await?;
+        // As a password change does: every session ends, a rotation meanwhile included.
+        self.end_sessions_of(&mut tx, user).await?;
         log_action(&mut tx, self, moderator, "suspend_user", None, Some(user), None, reason).await?;
         tx.commit().await?;
         self.suspended.add(user);

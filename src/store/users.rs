@@ -125,13 +125,8 @@ impl Store {
             Ok(None) => return Ok(CredentialsUpdate::NoSuchUser),
             Ok(Some(user)) => user,
         };
-        sqlx::query!(
-            "update refresh_tokens set revoked_at = now(), updated_at = now()
-             where user_id = $1 and revoked_at is null",
-            id,
-        )
-        .execute(self.on(&mut tx))
-        .await?;
+        // Every session ends, a rotation that commits meanwhile included (see tokens.rs).
+        self.end_sessions_of(&mut tx, id).await?;
         tx.commit().await?;
         Ok(CredentialsUpdate::Updated(user))
     }

@@ -45,6 +45,26 @@ async fn a_listed_origin_gets_preflights_and_the_headers_clients_need() {
 }
 
 #[tokio::test]
+async fn a_listed_origin_may_ask_for_refresh_token_rotation() {
+    let app = spawn_app_with(|config| config.cors_allowed_origins = vec![ALLOWED.to_owned()]).await;
+    let preflight = app
+        .client
+        .request(Method::OPTIONS, app.url("/api/refresh"))
+        .header("origin", ALLOWED)
+        .header("access-control-request-method", "POST")
+        .header(
+            "access-control-request-headers",
+            "authorization, refresh-token-rotation",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert!(preflight.status().is_success(), "{}", preflight.status());
+    let allowed_headers = header(&preflight, "access-control-allow-headers").to_lowercase();
+    assert!(allowed_headers.contains("refresh-token-rotation"), "{allowed_headers}");
+}
+
+#[tokio::test]
 async fn other_origins_get_no_cors_headers_and_are_otherwise_answered_as_usual() {
     let listed = spawn_app_with(|config| config.cors_allowed_origins = vec![ALLOWED.to_owned()]).await;
     let unlisted = spawn_app().await;

@@ -19,6 +19,7 @@ mod profiles;
 mod rate_limits;
 mod replies;
 mod resilience;
+mod rotation;
 mod safety;
 mod scale_out;
 mod search;

@@ -53,6 +53,14 @@ fn the_spec_lists_exactly_the_contracts_routes_and_statuses() {
             vec!["204", "400", "401", "403", "404", "429", "500", "503"],
         ),
         (
+            ("delete", "/api/users/me/sessions"),
+            vec!["204", "401", "429", "500", "503"],
+        ),
+        (
+            ("delete", "/api/users/me/sessions/{session_id}"),
+            vec!["204", "400", "401", "404", "500", "503"],
+        ),
+        (
             ("delete", "/api/users/{user_id}/block"),
             vec!["204", "400", "401", "404", "429", "500", "503"],
         ),
@@ -123,6 +131,10 @@ fn the_spec_lists_exactly_the_contracts_routes_and_statuses() {
             vec!["200", "400", "401", "429", "500", "503"],
         ),
         (
+            ("get", "/api/users/me/sessions"),
+            vec!["200", "401", "429", "500", "503"],
+        ),
+        (
             ("get", "/api/users/{user_id}/followers"),
             vec!["200", "400", "401", "404", "429", "500", "503"],
         ),
@@ -161,7 +173,7 @@ fn the_spec_lists_exactly_the_contracts_routes_and_statuses() {
             ("post", "/api/polka/webhooks"),
             vec!["204", "400", "401", "404", "413", "500", "503"],
         ),
-        (("post", "/api/refresh"), vec!["200", "401", "500", "503"]),
+        (("post", "/api/refresh"), vec!["200", "400", "401", "500", "503"]),
         (
             ("post", "/api/reports"),
             vec!["201", "400", "401", "404", "413", "429", "500", "503"],
@@ -221,6 +233,7 @@ fn every_operation_is_named_tagged_summarised_and_errors_share_one_schema() {
         "follows",
         "timelines",
         "auth",
+        "sessions",
         "chirps",
         "threads",
         "likes",
@@ -291,6 +304,17 @@ fn the_security_schemes_are_declared_and_used() {
         security("post", "/api/revoke"),
         serde_json::json!([{"refresh_token": []}])
     );
+    for (method, path) in [
+        ("get", "/api/users/me/sessions"),
+        ("delete", "/api/users/me/sessions"),
+        ("delete", "/api/users/me/sessions/{session_id}"),
+    ] {
+        assert_eq!(
+            security(method, path),
+            serde_json::json!([{"access_token": []}]),
+            "{path}"
+        );
+    }
     assert_eq!(
         security("post", "/api/polka/webhooks"),
         serde_json::json!([{"polka_api_key": []}])
