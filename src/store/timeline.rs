@@ -1,26 +1,27 @@
 //! The home timeline: the chirps of a reader and of everyone they follow, newest first.
 //!
 //! Design: fan-out on read. Nothing is copied when a chirp is posted; each page is computed
-//! from `follows` and the `(user_id, created_at, id)` index of `chirps` by the SQL function
-//! `home_timeline` (in the migrations), in one statement, one of two ways chosen by how many
-//! accounts the reader follows:
-//! - a merge: each followee's newest chirp before the cursor (one index probe each) bounds
-//!   the page from below, and only the `limit` followees at or above that bound are read, at
-//!   most `limit` chirps each;
-//! - a walk, when the reader follows a large share of everyone (the square of their
-//!   followees above twice `limit` times the users): the newest chirps of all, kept when
-//!   followed, stopping early; the merge answers when the walk does not fill the page.
+//! from `follows` and the indexes of `chirps` by the SQL function `home_timeline` (in the
+//! migrations), in one statement:
+//! - first a walk of the newest chirps of all, kept when followed, within a budget (16 rows
+//!   per author followed): where followed accounts post much, as popular ones do, this is
+//!   all a page needs;
+//! - else a merge: each followee's newest chirp before the cursor (one index probe each)
+//!   bounds the page from below, and only the `limit` followees at or above that bound are
+//!   read, at most `limit` chirps each.
 //!
-//! Why not fan-out on write (a home inbox per user, filled when a chirp is posted): every
-//! post would write a row per follower (10,000 for the account everyone follows, in the
-//! poster's request or behind it), every follow would backfill and every unfollow and
-//! deletion would clean up, and the inbox would hold (chirps x followers) rows: a hundred
-//! times the chirps table at the bench's median. Pages would be exact only where the inbox
-//! is complete. Measured side by side in `just bench` (BENCHMARKS.md, "The home
-//! timeline"), reads on the merge and the walk meet their targets without any of that.
+//! Why not fan-out on write (a home inbox per user, filled when a chirp is posted): measured
+//! side by side in `just bench` (BENCHMARKS.md, section 9), an inbox reads a page about five
+//! times faster than the obvious query, but one post by the account everyone follows writes
+//! 10,000 rows (68 ms at the median, and behind 32 readers it falls seconds behind), every
+//! follow must backfill and every unfollow, block, mute, deletion and suspension clean up,
+//! and the inbox holds (chirps x followers) rows. A hybrid (inboxes for all but the most
+//! followed) measured best at the SQL level and is the next step where reads dominate; it
+//! is not built. Pages here are exact with no copy to keep right.
 //!
 //! A page equals `chirps by (reader and followees) order by created_at desc, id desc`
-//! exactly; it comes from the replica unless the reader wrote lately (see `freshness`).
+//! exactly (less what the reader mutes, and hidden chirps); it comes from the replica unless
+//! the reader wrote lately (see `freshness`).
 
 use uuid::Uuid;
 
