@@ -33,6 +33,7 @@ pub fn spawn_housekeeping(state: &AppState) {
             report("feed events", store.delete_old_events(EVENTS_KEPT).await);
             report("idempotency keys", store.delete_expired_idempotency_keys().await);
             report("rate-limit windows", store.delete_ended_rate_counts().await);
+            report("refresh tokens", store.delete_expired_sessions().await);
             limiter.forget_ended();
             // Users an instance of the previous release wrote during a rolling deploy.
             match store.key_emails().await {

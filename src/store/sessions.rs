@@ -23,6 +23,23 @@ pub struct Session {
 pub const MOST_SESSIONS: i64 = 100;
 
 impl Store {
+    /// Deletes refresh tokens past their expiry (replaced ones are kept until then: a
+    /// replaced token presented again is how a theft is noticed), and sessions with no
+    /// token left; returns how many tokens.
+    pub async fn delete_expired_sessions(&self) -> sqlx::Result<u64> {
+        let deleted = sqlx::query!("delete from refresh_tokens where expires_at < now()")
+            .execute(self.primary())
+            .await?;
+        sqlx::query!(
+            "delete from sessions s
+              where not exists (select 1 from refresh_tokens t where t.session_id = s.id)
+                and s.created_at < now() - interval '1 day'"
+        )
+        .execute(self.primary())
+        .await?;
+        Ok(deleted.rows_affected())
+    }
+
     /// The user's live sessions, the most recently used first, at most [`MOST_SESSIONS`].
     pub async fn sessions(&self, user: Uuid) -> sqlx::Result<Vec<Session>> {
         sqlx::query_as!(

@@ -579,3 +579,29 @@ async fn a_token_stored_without_a_session_starts_one_of_its_own() {
     assert!(works(&app, &next).await);
     assert_eq!(sessions(&app, &user.token).await.len(), 2);
 }
+
+/// Housekeeping deletes tokens past their expiry, and the sessions left with none; a live
+/// session stays, replaced tokens and all.
+#[tokio::test]
+async fn expired_tokens_and_their_empty_sessions_are_swept() {
+    let app = crate::helpers::spawn_app().await;
+    let live = app.user().await;
+    let gone = app.user().await;
+    sqlx::query("update refresh_tokens set expires_at = now() - interval '1 hour' where user_id = $1;")
+        .bind(gone.user_id)
+        .execute(&app.db)
+        .await
+        .unwrap();
+    sqlx::query("update sessions set created_at = now() - interval '2 days' where user_id = $1")
+        .bind(gone.user_id)
+        .execute(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(app.state.store.delete_expired_sessions().await.unwrap(), 1);
+    let left: Vec<uuid::Uuid> = sqlx::query_scalar("select user_id from sessions")
+        .fetch_all(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(left, [live.user_id]);
+    assert_eq!(app.refresh(&live.refresh_token).await.status(), reqwest::StatusCode::OK);
+}
