@@ -5,9 +5,15 @@ status and its parsed type. The one exception is the live stream (Server-Sent Ev
 which the generator cannot read: a plain httpx reader follows them (the chirps feed and the
 home timeline's), and the generated models parse their events. Usage: journey.py BASE_URL POLKA_KEY (the generated package
 `chirpy_client` must be importable).
+
+The harnesses start every server with RATE_LIMITS=off, so limited responses carry no
+RateLimit fields, and the journey says so; with CHIRPY_RATE_LIMITS=on (a server with its
+limits on) it checks instead that they parse as draft-ietf-httpapi-ratelimit-headers says.
 """
 
+import base64
 import json
+import os
 import re
 import sys
 import time
@@ -19,7 +25,10 @@ from chirpy_client import AuthenticatedClient, Client
 from chirpy_client.api.auth import login, refresh_token, revoke_token
 from chirpy_client.api.chirps import create_chirp, delete_chirp, get_chirp, list_chirps
 from chirpy_client.api.follows import follow, list_followers, list_following, unfollow
+from chirpy_client.api.likes import like_chirp, list_likes, unlike_chirp
 from chirpy_client.api.profiles import get_profile
+from chirpy_client.api.search import search_chirps, search_users
+from chirpy_client.api.threads import get_thread
 from chirpy_client.api.timelines import get_home_timeline, stream_home_timeline
 from chirpy_client.api.users import create_user, get_me, update_profile, update_user
 from chirpy_client.api.webhooks import polka_webhook
@@ -39,6 +48,7 @@ from chirpy_client.models import (
     ProfileEdit,
     Refreshed,
     SortOrder,
+    Thread,
     User,
 )
 from chirpy_client.types import UNSET
@@ -140,6 +150,136 @@ def next_page(response) -> dict[str, str] | None:
 def newest_first(chirps: list[Chirp]) -> list[uuid.UUID]:
     """The ids in the home timeline's order: newest first, ties broken by id (descending)."""
     return [c.id for c in sorted(chirps, key=lambda c: (c.created_at, c.id), reverse=True)]
+
+
+# How long a read that may come from a replica (a thread, a search) may lag the write it
+# should show: the server's default DB_REPLICA_MAX_LAG_MS (5 s) plus two of its one-second
+# replica checks, as cluster check 8 allows. One server alone has no replica: no wait.
+REPLICA_MAY_LAG_SECONDS = 7.0
+
+
+def settled(read, done):
+    """`read()`'s answer once `done(answer)` holds, or its last answer when the replica's lag
+    has passed (the caller's asserts then say what is wrong)."""
+    deadline = time.monotonic() + REPLICA_MAY_LAG_SECONDS
+    while not done(answer := read()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return answer
+
+
+class Token(str):
+    """A Structured Fields Token, told apart from a String."""
+
+
+SF_TOKEN = re.compile(r"[A-Za-z*][!#$%&'*+\-.^_`|~:/A-Za-z0-9]*")
+SF_KEY = re.compile(r"[a-z*][a-z0-9_\-.*]*")
+SF_INTEGER = re.compile(r"-?[0-9]{1,15}(?![0-9.])")
+
+
+def sf_list(text: str) -> list[tuple[object, dict[str, object]]]:
+    """An HTTP Structured Fields List (RFC 9651) of Items, as (bare item, parameters): Strings,
+    Tokens, Integers, Booleans and Byte Sequences (no Decimals, Dates, Inner Lists: the
+    RateLimit fields use none). Raises ValueError on anything else."""
+    pos = 0
+
+    def bare() -> object:
+        nonlocal pos
+        if text.startswith('"', pos):
+            out, pos = [], pos + 1
+            while pos < len(text):
+                ch = text[pos]
+                pos += 1
+                if ch == "\\" and pos < len(text) and text[pos] in '"\\':
+                    out.append(text[pos])
+                    pos += 1
+                elif ch == '"':
+                    return "".join(out)
+                elif not " " <= ch <= "~" or ch == "\\":
+                    raise ValueError(f"bad character {ch!r} in a String at {pos - 1}: {text!r}")
+                else:
+                    out.append(ch)
+            raise ValueError(f"an unterminated String: {text!r}")
+        if text.startswith("?", pos):
+            if text[pos + 1 : pos + 2] not in ("0", "1"):
+                raise ValueError(f"a bad Boolean at {pos}: {text!r}")
+            pos += 2
+            return text[pos - 1] == "1"
+        if text.startswith(":", pos):
+            end = text.find(":", pos + 1)
+            if end == -1:
+                raise ValueError(f"an unterminated Byte Sequence: {text!r}")
+            value, pos = base64.b64decode(text[pos + 1 : end], validate=True), end + 1
+            return value
+        for pattern, kind in ((SF_INTEGER, int), (SF_TOKEN, Token)):
+            if found := pattern.match(text, pos):
+                pos = found.end()
+                return kind(found.group())
+        raise ValueError(f"no Item at {pos}: {text!r}")
+
+    def parameters() -> dict[str, object]:
+        nonlocal pos
+        params: dict[str, object] = {}
+        while text.startswith(";", pos):
+            pos += 1
+            while text.startswith(" ", pos):
+                pos += 1
+            if not (key := SF_KEY.match(text, pos)):
+                raise ValueError(f"a bad parameter key at {pos}: {text!r}")
+            pos = key.end()
+            if text.startswith("=", pos):
+                pos += 1
+                params[key.group()] = bare()
+            else:
+                params[key.group()] = True
+        return params
+
+    members = []
+    pos = len(text) - len(text.lstrip(" "))
+    while pos < len(text):
+        members.append((bare(), parameters()))
+        while text.startswith((" ", "\t"), pos):
+            pos += 1
+        if pos == len(text):
+            break
+        if not text.startswith(",", pos):
+            raise ValueError(f"expected ',' at {pos}: {text!r}")
+        pos += 1
+        while text.startswith((" ", "\t"), pos):
+            pos += 1
+        if pos == len(text):
+            raise ValueError(f"a trailing comma: {text!r}")
+    return members
+
+
+# Whether the server counts requests against rate limits (the harnesses turn them off).
+RATE_LIMITS_ON = os.environ.get("CHIRPY_RATE_LIMITS", "off") == "on"
+
+
+def rate_limit_fields(response, what: str) -> dict[str, dict[str, int]]:
+    """A limited operation's RateLimit-Policy and RateLimit fields, checked against the draft
+    (draft-ietf-httpapi-ratelimit-headers): each policy a String with an Integer quota `q` >= 1
+    and window `w` >= 1 seconds, each standing a String naming a policy, with `r` remaining
+    (0 to q) and `t` seconds to go (0 to w). Returns {policy: q, w, r, t}; {} with limits off,
+    when both must be absent."""
+    policy, standing = response.headers.get("ratelimit-policy"), response.headers.get("ratelimit")
+    if not RATE_LIMITS_ON:
+        assert policy is None and standing is None, f"{what}: RateLimit fields with limits off: {policy!r} {standing!r}"
+        return {}
+    assert policy is not None and standing is not None, f"{what}: a RateLimit field missing: {dict(response.headers)}"
+    found: dict[str, dict[str, int]] = {}
+    for name, params in sf_list(policy):
+        assert type(name) is str and name not in found, f"{what}: policy {name!r} in {policy!r}"
+        q, w = params.get("q"), params.get("w")
+        assert type(q) is int and q >= 1 and (w is None or type(w) is int and w >= 1), f"{what}: {policy!r}"
+        found[name] = {"q": q, "w": w}
+    for name, params in sf_list(standing):
+        assert type(name) is str and name in found, f"{what}: {standing!r} names a policy not in {policy!r}"
+        r, t = params.get("r"), params.get("t")
+        limits = found[name]
+        assert type(r) is int and 0 <= r <= limits["q"], f"{what}: {standing!r} against {policy!r}"
+        assert t is None or type(t) is int and 0 <= t <= (limits["w"] or t), f"{what}: {standing!r} against {policy!r}"
+        limits.update(r=r, t=t)
+    return found
 
 
 def follow_and_read_a_timeline(base_url: str, walt: User, walt_client: AuthenticatedClient, jesse: User, jesse_token: str) -> None:
@@ -253,6 +393,158 @@ def follow_and_read_a_timeline(base_url: str, walt: User, walt_client: Authentic
     assert expect(list_following.sync_detailed(jesse.id, client=jesse_client), 200, list) == []
 
 
+def reply_like_and_search(
+    base_url: str,
+    word: str,
+    walt: User,
+    walt_client: AuthenticatedClient,
+    jesse: User,
+    jesse_client: AuthenticatedClient,
+    skyler: User,
+    skyler_client: AuthenticatedClient,
+) -> None:
+    """Jesse replies to a chirp of Walt's and Walt answers; the thread reads up the chain and
+    down the replies, a page at a time; Jesse and Skyler like it and unlike it; chirps are found
+    by a word no other run's contain (`word`), people by the start of a handle."""
+    anonymous = Client(base_url=base_url, raise_on_unexpected_status=True)
+
+    # A chirp that answers none: `reply_to` null (as the spec now declares it may be), no
+    # likes, no replies. Every write here is rate-limited, and says so unless limits are off.
+    posted = create_chirp.sync_detailed(client=walt_client, body=NewChirp(f"Blue sky, {word}"))
+    root = expect(posted, 201, Chirp)
+    rate_limit_fields(posted, "createChirp")
+    assert (root.reply_to, root.like_count, root.reply_count) == (None, 0, 0), root
+    assert json.loads(posted.content)["reply_to"] is None, posted.content
+
+    # Jesse replies three times; Walt answers the first reply. A reply to no chirp is 404.
+    replies = []
+    for n in range(3):
+        reply = NewChirp(f"Reply {n}, {word}", reply_to=root.id)
+        replies.append(expect(create_chirp.sync_detailed(client=jesse_client, body=reply), 201, Chirp))
+    assert all((r.reply_to, r.user_id) == (root.id, jesse.id) for r in replies), replies
+    answer = NewChirp(f"Blue, and the answer: {word}", reply_to=replies[0].id)
+    answer = expect(create_chirp.sync_detailed(client=walt_client, body=answer), 201, Chirp)
+    assert answer.reply_to == replies[0].id, answer
+    nowhere = NewChirp("To nobody", reply_to=uuid.uuid4())
+    expect(create_chirp.sync_detailed(client=jesse_client, body=nowhere), 404, ErrorBody)
+    # The replier reads his own change at once (his token makes the counts current anywhere).
+    assert expect(get_chirp.sync_detailed(root.id, client=jesse_client), 200, Chirp).reply_count == 3
+
+    # The answer's thread: the chain it answers, oldest first, and no replies of its own.
+    # Threads may come from a replica, so a read waits out its lag (none on one server).
+    response = settled(
+        lambda: get_thread.sync_detailed(answer.id, client=anonymous),
+        lambda r: r.status_code != 200 or len(r.parsed.ancestors) == 2,
+    )
+    thread = expect(response, 200, Thread)
+    rate_limit_fields(response, "getThread")
+    assert [c.id for c in thread.ancestors] == [root.id, replies[0].id], thread.ancestors
+    assert (thread.more_ancestors, thread.chirp, thread.replies) == (False, answer, []), thread
+    assert "link" not in response.headers, response.headers
+    # The root's: no ancestors, its count, and its replies oldest first, one a page, each
+    # page's Link naming the next until the last.
+    whole = settled(
+        lambda: expect(get_thread.sync_detailed(root.id, client=anonymous), 200, Thread),
+        lambda t: len(t.replies) == 3,
+    )
+    assert (whole.ancestors, whole.more_ancestors, whole.chirp.id) == ([], False, root.id), whole
+    assert whole.chirp.reply_count == 3, whole.chirp
+    pages, query = [], {}
+    while True:
+        response = get_thread.sync_detailed(root.id, client=anonymous, limit=1, cursor=query.get("cursor", UNSET))
+        page = expect(response, 200, Thread)
+        assert page.chirp.id == root.id and page.ancestors == [], page
+        pages.append([c.id for c in page.replies])
+        assert len(pages) <= len(replies), f"more pages than replies: {pages}"
+        if (query := next_page(response)) is None:
+            break
+        assert query.get("limit") == "1" and re.fullmatch(r"[0-9a-f]{48}", query.get("cursor", "")), query
+    assert pages == [[r.id] for r in replies], (pages, replies)
+    assert [c.reply_count for c in whole.replies] == [1, 0, 0], whole.replies
+    expect(get_thread.sync_detailed(uuid.uuid4(), client=anonymous), 404, ErrorBody)
+    expect(get_thread.sync_detailed(root.id, client=anonymous, cursor="0" * 47), 400, ErrorBody)
+
+    # Jesse likes the root: 204, and again 204 (still one like). Read with his token, the
+    # count shows it at once, by id and in a list, on any instance.
+    liked = like_chirp.sync_detailed(root.id, client=jesse_client)
+    expect(liked, 204, None)
+    rate_limit_fields(liked, "likeChirp")
+    expect(like_chirp.sync_detailed(root.id, client=jesse_client), 204, None)
+    assert expect(get_chirp.sync_detailed(root.id, client=jesse_client), 200, Chirp).like_count == 1
+    listed = expect(list_chirps.sync_detailed(client=jesse_client, author_id=walt.id, sort=SortOrder.DESC), 200, list)
+    assert [c.like_count for c in listed if c.id == root.id] == [1], listed
+    # Skyler (who has no handle: null in her profile) likes it too. The likes list has the
+    # newest like first, one a page through Link, profiles without emails.
+    expect(like_chirp.sync_detailed(root.id, client=skyler_client), 204, None)
+    assert expect(get_chirp.sync_detailed(root.id, client=skyler_client), 200, Chirp).like_count == 2
+    likers = list_likes.sync_detailed(root.id, client=skyler_client)
+    profiles = expect(likers, 200, list)
+    assert [(p.id, p.handle) for p in profiles] == [(skyler.id, None), (jesse.id, jesse.handle)], profiles
+    assert all("email" not in p for p in json.loads(likers.content)) and "link" not in likers.headers, likers.content
+    pages, query = [], {}
+    while True:
+        response = list_likes.sync_detailed(root.id, client=skyler_client, limit=1, cursor=query.get("cursor", UNSET))
+        pages.append([p.id for p in expect(response, 200, list)])
+        assert len(pages) <= 2, f"more pages than likes: {pages}"
+        if (query := next_page(response)) is None:
+            break
+        assert query.get("limit") == "1" and re.fullmatch(r"[0-9a-f]{48}", query.get("cursor", "")), query
+    assert pages == [[skyler.id], [jesse.id]], pages
+    # Jesse unlikes: 204, and again 204. Liking, unliking or listing no chirp is 404; liking
+    # without a token 401.
+    expect(unlike_chirp.sync_detailed(root.id, client=jesse_client), 204, None)
+    expect(unlike_chirp.sync_detailed(root.id, client=jesse_client), 204, None)
+    assert expect(get_chirp.sync_detailed(root.id, client=jesse_client), 200, Chirp).like_count == 1
+    assert [p.id for p in expect(list_likes.sync_detailed(root.id, client=jesse_client), 200, list)] == [skyler.id]
+    nobody = uuid.uuid4()
+    expect(like_chirp.sync_detailed(nobody, client=jesse_client), 404, ErrorBody)
+    expect(unlike_chirp.sync_detailed(nobody, client=jesse_client), 404, ErrorBody)
+    expect(list_likes.sync_detailed(nobody, client=anonymous), 404, ErrorBody)
+    expect(like_chirp.sync_detailed(root.id, client=anonymous), 401, ErrorBody)
+
+    # Search by a word: every chirp with it, newest first; with two words (any letter case),
+    # those with both; a page at a time through Link. A profane word is stored masked, so
+    # searching for it finds nothing, even beside a word its chirp does contain.
+    profanity = NewChirp(f"What a kerfuffle, {word}")
+    profane = expect(create_chirp.sync_detailed(client=skyler_client, body=profanity), 201, Chirp)
+    assert profane.body == f"What a ****, {word}", profane
+    mine = [root, *replies, answer, profane]
+    response = settled(
+        lambda: search_chirps.sync_detailed(client=anonymous, q=word),
+        lambda r: r.status_code != 200 or len(r.parsed) == len(mine),
+    )
+    assert [c.id for c in expect(response, 200, list)] == newest_first(mine), response.parsed
+    rate_limit_fields(response, "searchChirps")
+    both = expect(search_chirps.sync_detailed(client=anonymous, q=f"BLUE {word.upper()}"), 200, list)
+    assert [c.id for c in both] == newest_first([root, answer]), both
+    pages, query = [], {}
+    while True:
+        cursor = query.get("cursor", UNSET)
+        response = search_chirps.sync_detailed(client=anonymous, q=f"blue {word}", limit=1, cursor=cursor)
+        pages.append([c.id for c in expect(response, 200, list)])
+        assert len(pages) <= 2, f"more pages than chirps: {pages}"
+        if (query := next_page(response)) is None:
+            break
+        assert query.get("q") == f"blue {word}" and query.get("limit") == "1", query
+    assert pages == [[id] for id in newest_first([root, answer])], pages
+    assert expect(search_chirps.sync_detailed(client=anonymous, q=f"kerfuffle {word}"), 200, list) == []
+    assert expect(search_chirps.sync_detailed(client=anonymous, q="kerfuffle"), 200, list) == []
+
+    # People by the start of a handle, in any letter case, with or without `@`: no emails.
+    start = walt.handle[: len("Heisenberg_") + 8]
+    for q in (start.lower(), f"@{start.upper()}"):
+        response = search_users.sync_detailed(client=walt_client, q=q)
+        found = expect(response, 200, list)
+        assert [(p.id, p.handle, p.followed_by_me) for p in found] == [(walt.id, walt.handle, False)], (q, found)
+        assert "email" not in json.loads(response.content)[0], response.content
+    assert expect(search_users.sync_detailed(client=anonymous, q=f"nobody_{word}"), 200, list) == []
+
+    # `q` is 1 to 200 characters (and at most 16 words): empty or 201 characters is 400.
+    for q in ("", "x" * 201, " ".join(["word"] * 17)):
+        expect(search_chirps.sync_detailed(client=anonymous, q=q), 400, ErrorBody)
+        expect(search_users.sync_detailed(client=anonymous, q=q), 400, ErrorBody)
+
+
 def main(base_url: str, polka_key: str) -> None:
     anonymous = Client(base_url=base_url, raise_on_unexpected_status=True)
     suffix = uuid.uuid4().hex[:12]
@@ -271,6 +563,11 @@ def main(base_url: str, polka_key: str) -> None:
     # Handles are unique in any letter case.
     other = NewUser(f"skyler-{suffix}@example.com", "x", handle=walt.handle.lower())
     expect(create_user.sync_detailed(client=anonymous, body=other), 409, ErrorBody)
+    # A handle is optional: without one it is null (declared nullable).
+    skyler_signup = NewUser(f"skyler.white-{suffix}@example.com", "car wash")
+    signed_up = create_user.sync_detailed(client=anonymous, body=skyler_signup)
+    skyler = expect(signed_up, 201, User)
+    assert skyler.handle is None and json.loads(signed_up.content)["handle"] is None, signed_up.content
     wrong = expect(login.sync_detailed(client=anonymous, body=Login(email, "wrong")), 401, ErrorBody)
     assert wrong.error == "Incorrect email or password"
 
@@ -279,6 +576,8 @@ def main(base_url: str, polka_key: str) -> None:
     walt_client = authed(base_url, session.token)
     jesse_session = expect(login.sync_detailed(client=anonymous, body=Login(jesse.email, "yo")), 200, LoggedIn)
     jesse_client = authed(base_url, jesse_session.token)
+    skyler_session = expect(login.sync_detailed(client=anonymous, body=Login(skyler.email, "car wash")), 200, LoggedIn)
+    skyler_client = authed(base_url, skyler_session.token)
 
     # Post chirps; one too long gets the typed 400.
     first = expect(create_chirp.sync_detailed(client=walt_client, body=NewChirp("Say my name. What a kerfuffle!")), 201, Chirp)
@@ -350,6 +649,13 @@ def main(base_url: str, polka_key: str) -> None:
         _, kind, data = resumed.next_event()
         assert kind == "chirp.created" and Chirp.from_dict(data).id == now.id, (kind, data)
 
+    # Last-Event-ID is read as sent: one that is not ASCII is refused, not taken for none.
+    for path, token in (("/api/chirps/stream", None), ("/api/timelines/home/stream", jesse_session.token)):
+        headers = {"Last-Event-ID": "1-\u00e9".encode()} | ({"Authorization": f"Bearer {token}"} if token else {})
+        with httpx.Client(base_url=base_url, timeout=5.0) as http, http.stream("GET", path, headers=headers) as refused:
+            assert refused.status_code == 400, f"{path}: {refused.status_code}"
+            assert ErrorBody.from_dict(json.loads(refused.read())).error, refused.content
+
     # Refresh the access token and use the new one.
     refresh_client = authed(base_url, session.refresh_token)
     refreshed = expect(refresh_token.sync_detailed(client=refresh_client), 200, Refreshed)
@@ -391,6 +697,7 @@ def main(base_url: str, polka_key: str) -> None:
     expect(refresh_token.sync_detailed(client=refresh_client), 401, ErrorBody)
 
     follow_and_read_a_timeline(base_url, walt, walt_client, jesse, jesse_session.token)
+    reply_like_and_search(base_url, f"w{suffix}", walt, walt_client, jesse, jesse_client, skyler, skyler_client)
 
     print("python client journey: ok (generated with openapi-python-client)")
 
