@@ -4,7 +4,8 @@
 // route, a changed field or a missing status fails to compile or fails here. The live
 // streams (Server-Sent Events: the chirps feed and the home timeline's) are requested the
 // same way, typed, but their bodies are read as streams and parsed here: the generator has
-// no notion of event streams.
+// no notion of event streams. Reads that may come from a replica (threads, searches) wait
+// out its lag; with one server there is none.
 // Usage: node dist/journey.js BASE_URL POLKA_KEY
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
@@ -434,5 +435,205 @@ assert.deepEqual([unfollowed.followers_count, unfollowed.followed_by_me], [0, fa
 assert.equal(unfollowed.chirps_count, waltsChirps.length + posted.length + 2);
 assert.deepEqual(ok(await api.GET("/api/users/{user_id}/followers", followPath(walt.id, jesseSession.token)), 200), []);
 assert.deepEqual(ok(await api.GET("/api/users/{user_id}/following", followPath(jesse.id, jesseSession.token)), 200), []);
+
+// Replies, threads, likes and search. Skyler signs up without a handle: it is null (as the
+// spec now declares it may be).
+const skylerEmail = `skyler.white-${suffix}@example.com`;
+const skylerUser = ok(await api.POST("/api/users", { body: { email: skylerEmail, password: "car wash" } }), 201);
+assert.equal(skylerUser.handle, null);
+const skylerSession = ok(await api.POST("/api/login", { body: { email: skylerEmail, password: "car wash" } }), 200);
+// A word no other run's chirps contain.
+const word = `w${suffix.replace(/-/g, "")}`;
+
+/** How long a read that may come from a replica (a thread, a search) may lag the write it
+ * should show: the server's default DB_REPLICA_MAX_LAG_MS (5 s) plus two of its one-second
+ * replica checks, as cluster check 8 allows. One server alone has no replica: no wait. */
+const REPLICA_MAY_LAG_MS = 7_000;
+
+/** `read()`'s answer once `done(answer)` holds, or its last answer when the replica's lag has
+ * passed (the caller's asserts then say what is wrong). */
+async function settled<T>(read: () => Promise<T>, done: (answer: T) => boolean): Promise<T> {
+  const deadline = Date.now() + REPLICA_MAY_LAG_MS;
+  for (;;) {
+    const answer = await read();
+    if (done(answer) || Date.now() > deadline) return answer;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** Every page of a paged list, `limit` 1, following each Link (whose query must keep `keep`
+ * and carry a 48-hex-digit cursor) until it is absent: each page's ids. */
+async function everyPage<R extends { response: Response }>(
+  read: (cursor: string | undefined) => Promise<R>,
+  ids: (result: R) => string[],
+  most: number,
+  keep: Record<string, string> = {},
+): Promise<string[][]> {
+  const pages: string[][] = [];
+  for (let cursor: string | undefined; ; ) {
+    const result = await read(cursor);
+    assertStatus(result.response, 200);
+    pages.push(ids(result));
+    assert.ok(pages.length <= most, `more pages than items: ${JSON.stringify(pages)}`);
+    const next = nextPage(result.response);
+    if (next === null) return pages;
+    assert.equal(next.get("limit"), "1");
+    for (const [name, value] of Object.entries(keep)) assert.equal(next.get(name), value);
+    const given = next.get("cursor");
+    assert.ok(given !== null && /^[0-9a-f]{48}$/.test(given), `cursor ${given}`);
+    cursor = given;
+  }
+}
+
+// A chirp that answers none: reply_to null, no likes, no replies.
+const root = ok(await post(session.token, `Blue sky, ${word}`), 201);
+assert.deepEqual([root.reply_to, root.like_count, root.reply_count], [null, 0, 0]);
+// Jesse replies three times; Walt answers the first reply. A reply to no chirp is 404.
+const replyTo = (token: string, body: string, parent: string) =>
+  api.POST("/api/chirps", { headers: bearer(token), body: { body, reply_to: parent } });
+const replies: Chirp[] = [];
+for (const n of [0, 1, 2]) replies.push(ok(await replyTo(jesseSession.token, `Reply ${n}, ${word}`, root.id), 201));
+assert.ok(replies.every((r) => r.reply_to === root.id && r.user_id === jesse.id));
+const answer = ok(await replyTo(session.token, `Blue, and the answer: ${word}`, replies[0]!.id), 201);
+assert.equal(answer.reply_to, replies[0]!.id);
+fails(await replyTo(jesseSession.token, "To nobody", randomUUID()), 404);
+// The replier reads his own change at once (his token makes the counts current anywhere).
+const chirpAs = (id: string, token: string) =>
+  api.GET("/api/chirps/{chirpID}", { params: { path: { chirpID: id } }, headers: bearer(token) });
+assert.equal(ok(await chirpAs(root.id, jesseSession.token), 200).reply_count, 3);
+
+// The answer's thread: the chain it answers, oldest first, and no replies of its own.
+// Threads may come from a replica, so a read waits out its lag (none on one server).
+type ThreadQuery = { limit?: number; cursor?: string };
+const thread = (id: string, query: ThreadQuery = {}) =>
+  api.GET("/api/chirps/{chirpID}/thread", { params: { path: { chirpID: id }, query } });
+const answered = await settled(
+  () => thread(answer.id),
+  (r) => r.data === undefined || r.data.ancestors.length === 2,
+);
+const chain = ok(answered, 200);
+assert.deepEqual(chain.ancestors.map((c) => c.id), [root.id, replies[0]!.id]);
+assert.deepEqual([chain.more_ancestors, chain.chirp, chain.replies], [false, answer, []]);
+assert.equal(answered.response.headers.get("link"), null);
+// The root's: no ancestors, its count, and its replies oldest first, one a page through Link.
+const rootThread = ok(
+  await settled(
+    () => thread(root.id),
+    (r) => r.data === undefined || r.data.replies.length === 3,
+  ),
+  200,
+);
+assert.deepEqual(
+  [rootThread.ancestors, rootThread.more_ancestors, rootThread.chirp.id, rootThread.chirp.reply_count],
+  [[], false, root.id, 3],
+);
+assert.deepEqual(rootThread.replies.map((c) => c.reply_count), [1, 0, 0]);
+const threadPages = await everyPage(
+  (cursor) => thread(root.id, cursor === undefined ? { limit: 1 } : { limit: 1, cursor }),
+  (r) => {
+    assert.ok(r.data !== undefined && r.data.chirp.id === root.id && r.data.ancestors.length === 0);
+    return r.data.replies.map((c) => c.id);
+  },
+  replies.length,
+);
+assert.deepEqual(threadPages, replies.map((r) => [r.id]));
+fails(await thread(randomUUID()), 404);
+fails(await thread(root.id, { cursor: "0".repeat(47) }), 400);
+
+// Jesse likes the root: 204, and again 204 (still one like). Read with his token, the count
+// shows it at once, by id and in a list, on any instance.
+const likePath = (id: string, token?: string) => ({
+  params: { path: { chirpID: id } },
+  ...(token === undefined ? {} : { headers: bearer(token) }),
+});
+expectEmpty(await api.PUT("/api/chirps/{chirpID}/like", likePath(root.id, jesseSession.token)), 204);
+expectEmpty(await api.PUT("/api/chirps/{chirpID}/like", likePath(root.id, jesseSession.token)), 204);
+assert.equal(ok(await chirpAs(root.id, jesseSession.token), 200).like_count, 1);
+const listedAsJesse = ok(
+  await api.GET("/api/chirps", {
+    params: { query: { author_id: walt.id, sort: "desc" } },
+    headers: bearer(jesseSession.token),
+  }),
+  200,
+);
+assert.deepEqual(listedAsJesse.filter((c) => c.id === root.id).map((c) => c.like_count), [1]);
+// Skyler (no handle: null in her profile) likes it too. The likes list has the newest like
+// first, one a page through Link, profiles without emails.
+expectEmpty(await api.PUT("/api/chirps/{chirpID}/like", likePath(root.id, skylerSession.token)), 204);
+assert.equal(ok(await chirpAs(root.id, skylerSession.token), 200).like_count, 2);
+type LikesQuery = { limit?: number; cursor?: string };
+const likes = (id: string, token?: string, query: LikesQuery = {}) =>
+  api.GET("/api/chirps/{chirpID}/likes", {
+    params: { path: { chirpID: id }, query },
+    ...(token === undefined ? {} : { headers: bearer(token) }),
+  });
+const likers = await likes(root.id, skylerSession.token);
+assert.deepEqual(ok(likers, 200).map((p) => [p.id, p.handle]), [[skylerUser.id, null], [jesse.id, jesseHandle]]);
+assert.ok(ok(likers, 200).every((p) => !("email" in p)));
+assert.equal(likers.response.headers.get("link"), null);
+const likePages = await everyPage(
+  (cursor) => likes(root.id, skylerSession.token, cursor === undefined ? { limit: 1 } : { limit: 1, cursor }),
+  (r) => (r.data ?? []).map((p) => p.id),
+  2,
+);
+assert.deepEqual(likePages, [[skylerUser.id], [jesse.id]]);
+// Jesse unlikes: 204, and again 204. Liking, unliking or listing no chirp is 404; liking
+// without a token 401.
+expectEmpty(await api.DELETE("/api/chirps/{chirpID}/like", likePath(root.id, jesseSession.token)), 204);
+expectEmpty(await api.DELETE("/api/chirps/{chirpID}/like", likePath(root.id, jesseSession.token)), 204);
+assert.equal(ok(await chirpAs(root.id, jesseSession.token), 200).like_count, 1);
+assert.deepEqual(ok(await likes(root.id, jesseSession.token), 200).map((p) => p.id), [skylerUser.id]);
+const noChirp = randomUUID();
+fails(await api.PUT("/api/chirps/{chirpID}/like", likePath(noChirp, jesseSession.token)), 404);
+fails(await api.DELETE("/api/chirps/{chirpID}/like", likePath(noChirp, jesseSession.token)), 404);
+fails(await likes(noChirp), 404);
+fails(await api.PUT("/api/chirps/{chirpID}/like", likePath(root.id)), 401);
+
+// Search by a word: every chirp with it, newest first; with two words (any letter case),
+// those with both; a page at a time through Link. A profane word is stored masked, so
+// searching for it finds nothing, even beside a word its chirp does contain.
+const profane = ok(await post(skylerSession.token, `What a kerfuffle, ${word}`), 201);
+assert.equal(profane.body, `What a ****, ${word}`);
+const withWord = [root, ...replies, answer, profane];
+type SearchQuery = { q: string; limit?: number; cursor?: string };
+const searchChirps = (query: SearchQuery) => api.GET("/api/search/chirps", { params: { query } });
+const found = await settled(
+  () => searchChirps({ q: word }),
+  (r) => r.data === undefined || r.data.length === withWord.length,
+);
+assert.deepEqual(ok(found, 200).map((c) => c.id), newestFirst(withWord));
+const both = ok(await searchChirps({ q: `BLUE ${word.toUpperCase()}` }), 200);
+assert.deepEqual(both.map((c) => c.id), newestFirst([root, answer]));
+const searchPages = await everyPage(
+  (cursor) => searchChirps({ q: `blue ${word}`, limit: 1, ...(cursor === undefined ? {} : { cursor }) }),
+  (r) => (r.data ?? []).map((c) => c.id),
+  2,
+  { q: `blue ${word}` },
+);
+assert.deepEqual(searchPages, newestFirst([root, answer]).map((id) => [id]));
+assert.deepEqual(ok(await searchChirps({ q: `kerfuffle ${word}` }), 200), []);
+assert.deepEqual(ok(await searchChirps({ q: "kerfuffle" }), 200), []);
+
+// People by the start of a handle, in any letter case, with or without `@`: no emails.
+const searchUsers = (q: string, token?: string) =>
+  api.GET("/api/search/users", {
+    params: { query: { q } },
+    ...(token === undefined ? {} : { headers: bearer(token) }),
+  });
+const start = waltHandle.slice(0, "Heisenberg_".length + 8);
+for (const q of [start.toLowerCase(), `@${start.toUpperCase()}`]) {
+  const people = ok(await searchUsers(q, session.token), 200);
+  assert.deepEqual(people.map((p) => [p.id, p.handle, p.followed_by_me]), [[walt.id, waltHandle, false]], q);
+  assert.ok(people.every((p) => !("email" in p)));
+}
+assert.deepEqual(ok(await searchUsers(`nobody_${word}`), 200), []);
+
+// `q` is 1 to 200 characters (and at most 16 words): empty or 201 characters is 400.
+for (const q of ["", "x".repeat(201), Array(17).fill("word").join(" ")]) {
+  const chirps = await searchChirps({ q });
+  assert.ok(new URL(chirps.response.url).searchParams.has("q"), `q=${JSON.stringify(q)} was sent`);
+  fails(chirps, 400);
+  fails(await searchUsers(q), 400);
+}
 
 console.log("typescript client journey: ok (openapi-typescript + openapi-fetch, tsc --strict)");
