@@ -1,4 +1,5 @@
-"""Credentials for schemathesis, fresh for every test case.
+"""Credentials for schemathesis, fresh for every test case; and the live streams' event
+schema where schemathesis looks for it.
 
 Schemathesis calls every operation, including POST /admin/reset (which deletes every user)
 and POST /api/revoke (which ends the refresh token it was given). With one fixed set of
@@ -6,9 +7,17 @@ credentials, every later case would be answered 401, correctly, and would then c
 valid request rejected. So each case gets a user of its own, signed up and logged in just
 for it. Which credential an operation takes is read from the spec's `security`.
 
-Where a credential is optional (`security` lists `{}` too: a profile, the follow lists,
-which then also say whether the caller follows each user), every other case goes without,
-so both answers are checked.
+Where a credential is optional (`security` lists `{}` too: profiles and follow lists, which
+then also say whether the caller follows each user; chirps, threads, likes and searches),
+every other case goes without, so both answers are checked.
+
+The spec describes an event stream's body as poem-openapi writes it: `type: array, format:
+event-stream`, with `items` the schema of each event's data. Schemathesis reads a
+`text/event-stream` schema in an OpenAPI 3.0 document as the schema of one event, parsed as
+`{event, data, id}`: every event would fail (an object is not an array), and no event's
+data would be checked. So before the spec is loaded, each such schema is restated as one
+event whose `data` is JSON (`contentMediaType`) holding the spec's own `items`
+(`contentSchema`), which schemathesis then checks against each event it reads.
 """
 
 import itertools
@@ -39,6 +48,24 @@ def scheme_of(context) -> str | None:
 def optional(context) -> bool:
     """Whether the operation also takes no credential at all."""
     return {} in (context.operation.definition.raw.get("security") or [])
+
+
+def event_schema(stream: dict) -> dict:
+    """One event of a stream whose body the spec describes as an array of event data."""
+    data = {"type": "string", "contentMediaType": "application/json", "contentSchema": stream["items"]}
+    return {"type": "object", "required": ["data"], "properties": {"data": data}}
+
+
+@schemathesis.hook
+def before_load_schema(context, raw_schema: dict) -> None:
+    for path_item in raw_schema.get("paths", {}).values():
+        for operation in path_item.values():
+            if not isinstance(operation, dict):
+                continue  # a path's own `parameters`
+            for response in operation.get("responses", {}).values():
+                media = response.get("content", {}).get("text/event-stream")
+                if media and media.get("schema", {}).get("format") == "event-stream":
+                    media["schema"] = event_schema(media["schema"])
 
 
 # Alternates the cases of operations whose credential is optional: with, without, ...
