@@ -5,7 +5,9 @@ Schemathesis calls every operation, including POST /admin/reset (which deletes e
 and POST /api/revoke (which ends the refresh token it was given). With one fixed set of
 credentials, every later case would be answered 401, correctly, and would then count as a
 valid request rejected. So each case gets a user of its own, signed up and logged in just
-for it. Which credential an operation takes is read from the spec's `security`.
+for it. Which credential an operation takes is read from the spec's `security`. A
+moderator's (`moderator_token`) is a fresh user's access token too, made a moderator as an
+operator does, in the database (CHIRPY_DATABASE_URL): no operation does that.
 
 Where a credential is optional (`security` lists `{}` too: profiles and follow lists, which
 then also say whether the caller follows each user; chirps, threads, likes and searches),
@@ -22,6 +24,7 @@ event whose `data` is JSON (`contentMediaType`) holding the spec's own `items`
 
 import itertools
 import os
+import subprocess
 import uuid
 
 import requests
@@ -29,6 +32,8 @@ import schemathesis
 
 BASE_URL = os.environ["CHIRPY_URL"]
 POLKA_KEY = os.environ["CHIRPY_POLKA_KEY"]
+# The server's database, for making moderators; empty when the harness does not know it.
+DATABASE_URL = os.environ.get("CHIRPY_DATABASE_URL", "")
 
 
 def fresh_login() -> dict:
@@ -38,6 +43,12 @@ def fresh_login() -> dict:
     login = requests.post(f"{BASE_URL}/api/login", json=credentials, timeout=10)
     login.raise_for_status()
     return login.json()
+
+
+def make_moderator(user_id: str) -> None:
+    sql = f"update users set is_moderator = true where id = '{uuid.UUID(user_id)}'"
+    psql = ["psql", "--no-psqlrc", "--quiet", "--set", "ON_ERROR_STOP=1", DATABASE_URL, "--command", sql]
+    subprocess.run(psql, check=True, capture_output=True, timeout=10)
 
 
 def scheme_of(context) -> str | None:
@@ -82,6 +93,10 @@ class ChirpyAuth:
             return f"ApiKey {POLKA_KEY}"
         if scheme == "access_token":
             return f"Bearer {fresh_login()['token']}"
+        if scheme == "moderator_token" and DATABASE_URL:
+            moderator = fresh_login()
+            make_moderator(moderator["id"])
+            return f"Bearer {moderator['token']}"
         if scheme == "refresh_token":
             return f"Bearer {fresh_login()['refresh_token']}"
         return None
