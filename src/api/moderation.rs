@@ -25,8 +25,8 @@ use crate::{
 struct NewReport {
     /// Whom.
     user_id: Uuid,
-    /// Which of their chirps, if it is about some (at most 20).
-    #[oai(validator(max_items = 20))]
+    /// Which of their chirps, if it is about some (at most 20; null or absent: none).
+    #[oai(nullable, validator(max_items = 20))]
     chirp_ids: Option<Vec<Uuid>>,
     /// What is wrong (1 to 1,000 characters).
     #[oai(validator(min_length = 1, max_length = 1000))]
@@ -117,8 +117,7 @@ enum Done {
 
 api_errors! {
     throttled enum ReportError {
-        /// A malformed body, a blank reason, reporting oneself, or chirps that are not the
-        /// reported user's.
+        /// A malformed body, a blank reason, or reporting oneself.
         BadRequest = 400,
         /// Missing, invalid or expired access token.
         Unauthorized = 401,
@@ -126,12 +125,14 @@ api_errors! {
         NotFound = 404,
         /// The body is larger than the server accepts.
         PayloadTooLarge = 413,
+        /// Some of `chirp_ids` are not the reported user's (or do not exist).
+        UnprocessableEntity = 422,
     }
 }
 
 api_errors! {
     throttled enum ModerationError {
-        /// A malformed id or body.
+        /// A malformed id or body, or a note with a NUL character.
         BadRequest = 400,
         /// Missing, invalid or expired access token.
         Unauthorized = 401,
@@ -144,8 +145,12 @@ api_errors! {
     }
 }
 
-fn note(note: Json<Note>) -> String {
-    note.0.note.map(|text| text.0.trim().to_owned()).unwrap_or_default()
+fn note(note: Json<Note>) -> Result<String, ApiError> {
+    let note = note.0.note.map(|text| text.0.trim().to_owned()).unwrap_or_default();
+    if note.contains('\0') {
+        return Err(ApiError::BadRequest("The note contains a NUL character".into()));
+    }
+    Ok(note)
 }
 
 pub struct ReportsApi;
@@ -175,9 +180,11 @@ operations! {
                     Ok(Filing::Created(Json(report.into())))
                 }
                 Filed::NoSuchUser => Err(USER_NOT_FOUND.into()),
-                Filed::NotTheirChirps => {
-                    Err(ApiError::BadRequest("Some of those chirps are not the reported user's".into()).into())
-                }
+                Filed::NotTheirChirps => Err(ApiError::refused(
+                    poem::http::StatusCode::UNPROCESSABLE_ENTITY,
+                    "Some of those chirps are not the reported user's",
+                )
+                .into()),
             }
         }
 
@@ -212,7 +219,7 @@ operations! {
         ) -> Result<Resolved, ModerationError> {
             let report = state
                 .store
-                .resolve_report(moderator.0, report_id.0, &note(body))
+                .resolve_report(moderator.0, report_id.0, &note(body)?)
                 .await?
                 .ok_or(ApiError::NotFound("Report not found"))?;
             Ok(Resolved::Ok(Json(report.into())))
@@ -234,7 +241,8 @@ operations! {
             if user_id.0 == moderator.0 {
                 return Err(ApiError::BadRequest("You cannot suspend yourself".into()).into());
             }
-            if !state.store.suspend(moderator.0, user_id.0, &note(body)).await? {
+            let note = note(body)?;
+            if !state.store.suspend(moderator.0, user_id.0, &note).await? {
                 return Err(USER_NOT_FOUND.into());
             }
             tracing::warn!(user_id = %user_id.0, moderator_id = %moderator.0, "user suspended");

@@ -7,7 +7,7 @@ use poem::web::Data;
 use poem_openapi::{ApiResponse, Enum, Object, param::Query, payload::Json, types::Example};
 use uuid::Uuid;
 
-use super::{AccessToken, ApiTags, Timestamp};
+use super::{AccessToken, ApiTags, Text, Timestamp};
 use crate::{
     error::{ApiError, api_errors},
     state::AppState,
@@ -104,13 +104,13 @@ impl From<store::Marker> for Marker {
 struct NewMarker {
     /// The id of the last notification read. A marker never moves back.
     #[oai(validator(pattern = "^[0-9]{1,18}$"))]
-    last_read_id: String,
+    last_read_id: Text,
 }
 
 impl Example for NewMarker {
     fn example() -> Self {
         Self {
-            last_read_id: "42".into(),
+            last_read_id: Text::example("42"),
         }
     }
 }
@@ -227,6 +227,7 @@ operations! {
             let last_read: i64 = body
                 .0
                 .last_read_id
+                .0
                 .parse()
                 .map_err(|_| ApiError::BadRequest("Invalid last_read_id".into()))?;
             Ok(Marked::Ok(Json(state.store.mark_read(auth.0, last_read).await?.into())))

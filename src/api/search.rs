@@ -42,7 +42,7 @@ enum FoundUsers {
 api_errors! {
     throttled enum SearchError {
         /// `q` is missing, blank, longer than 200 characters or more than 16 words; or a
-        /// malformed `limit` or `cursor`.
+        /// malformed `limit` (or, searching chirps, `cursor`).
         BadRequest = 400,
         /// An access token was sent but is invalid or expired.
         Unauthorized = 401,
