@@ -206,7 +206,7 @@ impl Collector for Scraped {
         for (name, help, value) in [
             (
                 "db_batches",
-                "Batches of requests answered together (work: chirp_by_id, post)",
+                "Batches of requests answered together, by work (chirp_by_id, post, counts_by_id, like, rate_count)",
                 (|stats| &stats.batches) as fn(&crate::store::BatchStats) -> &std::sync::atomic::AtomicU64,
             ),
             ("db_batched_requests", "Requests answered in batches", |stats| {

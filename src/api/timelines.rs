@@ -67,7 +67,8 @@ enum HomeStream {
     /// `chirp.deleted` (data: `{"id": ...}`) for the caller's own chirps and those of whom
     /// they follow, and `follow.created` / `follow.deleted` (data: `{"follower_id",
     /// "followee_id"}`) when the caller follows or unfollows someone, from whichever
-    /// device. Every event has an `id:`; reconnect with it in `Last-Event-ID` to get every
+    /// device; and `notification` (data: `{"id", "type", "actor_id", "chirp_id"}`) for each
+    /// of the caller's notifications as it is written. Every event has an `id:`; reconnect with it in `Last-Event-ID` to get every
     /// event since, none twice, each judged by whom the caller followed at its moment. The
     /// stream ends when the access token expires: reconnect with a fresh one and
     /// `Last-Event-ID`, losing nothing.

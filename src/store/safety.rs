@@ -59,6 +59,7 @@ impl Store {
         )
         .execute(self.on(&mut tx))
         .await?;
+        wrote(self, &mut tx, blocker).await?;
         tx.commit().await?;
         self.wrote(blocker);
         self.wrote(blocked);
@@ -67,8 +68,10 @@ impl Store {
 
     /// `muter` mutes `muted` (again, harmlessly).
     pub async fn mute(&self, muter: Uuid, muted: Uuid) -> sqlx::Result<Shield> {
+        // What the muter's own reads show changes: their wrote_at moves with it.
         let added = sqlx::query!(
-            "insert into mutes (muter_id, muted_id) values ($1, $2) on conflict do nothing",
+            "with wrote as (update users set wrote_at = clock_timestamp() where id = $1)
+             insert into mutes (muter_id, muted_id) values ($1, $2) on conflict do nothing",
             muter,
             muted
         )
@@ -178,4 +181,12 @@ impl Store {
             Cursor::at(row.created_at, row.user_id)
         }))
     }
+}
+
+/// `user` changed what their own reads show, in this transaction (see `freshness`).
+async fn wrote(store: &Store, tx: &mut sqlx::PgConnection, user: Uuid) -> sqlx::Result<()> {
+    sqlx::query!("update users set wrote_at = clock_timestamp() where id = $1", user)
+        .execute(store.on(tx))
+        .await
+        .map(drop)
 }
