@@ -72,7 +72,7 @@ pub use conditional::client_has;
 pub use json::{JsonArray, JsonObject};
 pub use schemes::{AccessToken, ModeratorToken, PolkaKey, REFUSED_ACCESS_TOKEN, RefreshBearer, Viewer};
 pub use stream::render as render_event;
-pub use text::{BioText, ChirpText, DisplayNameText, EmailText, HandleText, PasswordText, Text};
+pub use text::{BioText, ChirpText, DisplayNameText, EmailText, HandleText, NoteText, PasswordText, ReasonText, Text};
 pub use timestamp::Timestamp;
 
 #[derive(Tags)]

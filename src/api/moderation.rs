@@ -11,8 +11,9 @@ use poem_openapi::{
 };
 use uuid::Uuid;
 
-use super::{AccessToken, ApiTags, ModeratorToken, Text, Timestamp, profiles::USER_NOT_FOUND};
+use super::{AccessToken, ApiTags, ModeratorToken, NoteText, ReasonText, Text, Timestamp, profiles::USER_NOT_FOUND};
 use crate::{
+    domain::is_blank,
     error::{ApiError, api_errors},
     rate_limits::Kind,
     state::AppState,
@@ -28,9 +29,8 @@ struct NewReport {
     /// Which of their chirps, if it is about some (at most 20; null or absent: none).
     #[oai(nullable, validator(max_items = 20))]
     chirp_ids: Option<Vec<Uuid>>,
-    /// What is wrong (1 to 1,000 characters).
-    #[oai(validator(min_length = 1, max_length = 1000))]
-    reason: Text,
+    /// What is wrong (1 to 1,000 characters, something visible in them).
+    reason: Text<ReasonText>,
 }
 
 impl Example for NewReport {
@@ -82,9 +82,8 @@ impl From<store::Report> for Report {
 /// What a moderator says about a report, or a suspension (`{}` for nothing).
 #[derive(Object)]
 struct Note {
-    /// At most 1,000 characters.
-    #[oai(validator(max_length = 1000))]
-    note: Option<Text>,
+    /// At most 1,000 characters, no NUL.
+    note: Option<Text<NoteText>>,
 }
 
 #[derive(ApiResponse)]
@@ -121,12 +120,10 @@ api_errors! {
         BadRequest = 400,
         /// Missing, invalid or expired access token.
         Unauthorized = 401,
-        /// No user has this id.
+        /// No user has this id, or one of `chirp_ids` is no chirp of theirs.
         NotFound = 404,
         /// The body is larger than the server accepts.
         PayloadTooLarge = 413,
-        /// Some of `chirp_ids` are not the reported user's (or do not exist).
-        UnprocessableEntity = 422,
     }
 }
 
@@ -167,8 +164,8 @@ operations! {
             state.limiter.check(Kind::Report, Some(auth.0)).await?;
             let NewReport { user_id, chirp_ids, reason } = body.0;
             let reason = reason.0.trim();
-            if reason.is_empty() || reason.contains('\0') {
-                return Err(ApiError::BadRequest("Say what is wrong: the reason is empty".into()).into());
+            if is_blank(reason) || reason.contains('\0') || reason.chars().count() > 1000 {
+                return Err(ApiError::BadRequest("Say what is wrong in 1 to 1,000 characters".into()).into());
             }
             if user_id == auth.0 {
                 return Err(ApiError::BadRequest("You cannot report yourself".into()).into());
@@ -180,11 +177,7 @@ operations! {
                     Ok(Filing::Created(Json(report.into())))
                 }
                 Filed::NoSuchUser => Err(USER_NOT_FOUND.into()),
-                Filed::NotTheirChirps => Err(ApiError::refused(
-                    poem::http::StatusCode::UNPROCESSABLE_ENTITY,
-                    "Some of those chirps are not the reported user's",
-                )
-                .into()),
+                Filed::NotTheirChirps => Err(ApiError::NotFound("No such chirp of the reported user's").into()),
             }
         }
 

@@ -107,6 +107,30 @@ impl TextRules for BioText {
     }
 }
 
+/// A report's reason: 1 to 1,000 characters, something visible in them, no NUL (the
+/// chirps' rules, but for the length).
+pub struct ReasonText;
+
+impl TextRules for ReasonText {
+    const NAME: &'static str = "string_reason";
+    fn publish(schema: &mut MetaSchema) {
+        schema.min_length = Some(1);
+        schema.max_length = Some(1000);
+        schema.pattern = Some(ChirpBody::PATTERN.to_owned());
+    }
+}
+
+/// A moderator's note: at most 1,000 characters, no NUL.
+pub struct NoteText;
+
+impl TextRules for NoteText {
+    const NAME: &'static str = "string_note";
+    fn publish(schema: &mut MetaSchema) {
+        schema.max_length = Some(1000);
+        schema.pattern = Some(r"^[^\x00]*$".to_owned());
+    }
+}
+
 impl<R: TextRules> Type for Text<R> {
     const IS_REQUIRED: bool = true;
     type RawValueType = String;

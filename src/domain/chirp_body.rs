@@ -35,7 +35,7 @@ impl ChirpBody {
     pub fn parse(input: &str) -> Result<Self, Invalid> {
         // Zero-width spaces and the like show nothing: a chirp of them is as empty as one
         // of spaces.
-        if input.chars().all(|c| c.is_whitespace() || is_invisible(c)) {
+        if is_blank(input) {
             return Err(Invalid("Chirp is empty"));
         }
         // The limit applies to what the author wrote, before censoring shortens it.
@@ -52,6 +52,12 @@ impl ChirpBody {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// Whether nothing in `text` shows: whitespace and invisible characters alone (what
+/// [`ChirpBody::PATTERN`] refuses, but for the NUL).
+pub fn is_blank(text: &str) -> bool {
+    text.chars().all(|c| c.is_whitespace() || is_invisible(c))
 }
 
 /// Walks the text as alternating runs of whitespace and words, copying whitespace

@@ -8,7 +8,7 @@ mod password;
 mod profile_text;
 mod unicode;
 
-pub use chirp_body::{CHIRP_MAX_CHARS, ChirpBody};
+pub use chirp_body::{CHIRP_MAX_CHARS, ChirpBody, is_blank};
 pub use email::{Email, email_key};
 pub use handle::Handle;
 pub use idempotency_key::IdempotencyKey;

@@ -67,7 +67,7 @@ async fn anyone_reports_anyone_else_and_moderators_resolve_open_reports_first() 
         ),
         (
             json!({"user_id": spammer.user_id, "reason": "x", "chirp_ids": [Uuid::new_v4()]}),
-            StatusCode::UNPROCESSABLE_ENTITY,
+            StatusCode::NOT_FOUND,
         ),
         (json!({"user_id": Uuid::new_v4(), "reason": "x"}), StatusCode::NOT_FOUND),
     ] {
