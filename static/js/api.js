@@ -172,14 +172,17 @@ export async function homeTimeline() {
   return authed('GET', `/api/timelines/home?limit=${PAGE_SIZE}`, { page: true });
 }
 
+/** Paths only a logged-in user may read: their next pages need the access token too. */
+const OWN_PATHS = ['/api/timelines/', '/api/notifications', '/api/users/me/', '/api/admin/'];
+
 /**
- * The page a `next` names (from listChirps, homeTimeline, searchChirps or getThread),
- * asked for as its first page was.
+ * The page a `next` names (from listChirps, homeTimeline, searchChirps, getThread or
+ * listNotifications), asked for as its first page was: with the access token when logged in,
+ * since the server then leaves out whom one blocks or is blocked by.
  */
 export async function nextPage(url) {
-  if (url.startsWith('/api/timelines/')) return authed('GET', url, { page: true });
-  if (url.startsWith('/api/chirps?')) return asViewer('GET', url, { page: true });
-  return send('GET', url, { page: true });
+  if (OWN_PATHS.some((path) => url.startsWith(path))) return authed('GET', url, { page: true });
+  return asViewer('GET', url, { page: true });
 }
 
 /** One chirp, with its counts as they are now (one's own like included). */
@@ -192,7 +195,8 @@ export async function getChirp(id) {
  * `next` naming the next page of replies (open it with nextPage: its `replies` continue).
  */
 export async function getThread(id) {
-  return send('GET', `/api/chirps/${encodeURIComponent(id)}/thread?limit=${PAGE_SIZE}`, { page: true });
+  // With the token, a thread leaves out whom one blocks or is blocked by.
+  return asViewer('GET', `/api/chirps/${encodeURIComponent(id)}/thread?limit=${PAGE_SIZE}`, { page: true });
 }
 
 export async function likeChirp(id) {
@@ -203,9 +207,12 @@ export async function unlikeChirp(id) {
   return authed('DELETE', `/api/chirps/${encodeURIComponent(id)}/like`);
 }
 
-/** Chirps with every word of `q`, newest first: the first page, `{ items, next }`. */
+/**
+ * Chirps with every word of `q`, newest first: the first page, `{ items, next }` (with the
+ * token, none by whom one blocks or is blocked by).
+ */
 export async function searchChirps(q) {
-  return send('GET', `/api/search/chirps?${new URLSearchParams({ q, limit: String(PAGE_SIZE) })}`, { page: true });
+  return asViewer('GET', `/api/search/chirps?${new URLSearchParams({ q, limit: String(PAGE_SIZE) })}`, { page: true });
 }
 
 /** People whose handle or display name starts with `q`, in any letter case. */
@@ -225,6 +232,112 @@ export async function follow(userId) {
 export async function unfollow(userId) {
   return authed('DELETE', `/api/users/${encodeURIComponent(userId)}/follow`);
 }
+
+// ---- Blocks, mutes and reports ---------------------------------------------------------
+
+const userPath = (userId, what) => `/api/users/${encodeURIComponent(userId)}/${what}`;
+
+export async function block(userId) {
+  return authed('PUT', userPath(userId, 'block'));
+}
+
+export async function unblock(userId) {
+  return authed('DELETE', userPath(userId, 'block'));
+}
+
+export async function mute(userId) {
+  return authed('PUT', userPath(userId, 'mute'));
+}
+
+export async function unmute(userId) {
+  return authed('DELETE', userPath(userId, 'mute'));
+}
+
+/**
+ * The ids of everyone one blocks (`kind` 'blocks') or mutes ('mutes'), newest first: every
+ * page of GET /api/users/me/blocks or /mutes, 100 at a time.
+ */
+export async function listShielded(kind) {
+  let page = await authed('GET', `/api/users/me/${kind}?limit=100`, { page: true });
+  const ids = page.items.map((shielded) => shielded.user_id);
+  while (page.next) {
+    page = await authed('GET', page.next, { page: true });
+    ids.push(...page.items.map((shielded) => shielded.user_id));
+  }
+  return ids;
+}
+
+/** Reports a user to the moderators, with a reason and, if any, some of their chirps' ids. */
+export async function report(userId, reason, chirpIds = []) {
+  const body = { user_id: userId, reason };
+  if (chirpIds.length) body.chirp_ids = chirpIds;
+  return authed('POST', '/api/reports', { body });
+}
+
+// ---- Notifications ------------------------------------------------------------------------
+
+/**
+ * The first page of one's notifications, newest first, `{ items, next }`: of the `types`
+ * given (`follow`, `reply`, `mention`, `like`), or of every type without.
+ */
+export async function listNotifications(types = []) {
+  const query = new URLSearchParams();
+  for (const type of types) query.append('types[]', type);
+  query.set('limit', String(PAGE_SIZE));
+  return authed('GET', `/api/notifications?${query}`, { page: true });
+}
+
+/** How many notifications came after the read marker. */
+export async function unreadCount() {
+  return (await authed('GET', '/api/notifications/unread_count')).count;
+}
+
+/** The read marker, `{ last_read_id, updated_at }` (`"0"`: nothing read yet). */
+export async function getMarker() {
+  return authed('GET', '/api/markers/notifications');
+}
+
+/** Moves the read marker up to the notification with this id (never back: the server sees to it). */
+export async function moveMarker(lastReadId) {
+  return authed('PUT', '/api/markers/notifications', { body: { last_read_id: lastReadId } });
+}
+
+// ---- Moderation (moderators only: anyone else gets a 403) ----------------------------------
+
+/** Whether the server takes one for a moderator: GET /api/admin/reports answers 200, not 403. */
+export async function isModerator() {
+  try {
+    await authed('GET', '/api/admin/reports?limit=1');
+    return true;
+  } catch (error) {
+    if (error.status === 403) return false;
+    throw error;
+  }
+}
+
+/** Reports, open ones first (oldest first), then resolved ones (newest first). */
+export async function listReports() {
+  return authed('GET', '/api/admin/reports');
+}
+
+/** `note` is optional: an empty one is left out. */
+const noteBody = (note) => (note ? { note } : {});
+
+/** Resolves a report; resolves to the report as the server has it now. */
+export async function resolveReport(reportId, note = '') {
+  return authed('POST', `/api/admin/reports/${encodeURIComponent(reportId)}/resolve`, { body: noteBody(note) });
+}
+
+export async function suspendUser(userId, note = '') {
+  return authed('POST', `/api/admin/users/${encodeURIComponent(userId)}/suspend`, { body: noteBody(note) });
+}
+
+/** Deletes anyone's chirp. */
+export async function deleteAnyChirp(chirpId) {
+  return authed('DELETE', `/api/admin/chirps/${encodeURIComponent(chirpId)}`);
+}
+
+// ---- One's own account -------------------------------------------------------------------
 
 /** Sets any of `handle` (null removes it), `display_name` and `bio`; resolves to the user. */
 export async function updateProfile(fields) {
