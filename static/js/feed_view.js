@@ -2,9 +2,12 @@
 // Everyone's, or one author's (under their profile page). Each comes a page at a time (the
 // server's `Link` header says where the next is; **More chirps** fetches it) and stays live:
 // Home through home_live.js, the others through live.js. Authors are named from their
-// profiles (profiles.js), looked up once per author before a page is drawn.
+// profiles (profiles.js), looked up once per author before a page is drawn. Whom one blocks
+// is left out of Everyone and the live feeds, whom one mutes out of Home's stream (the server
+// leaves them out of the rest; see blocks_and_mutes.js).
 
 import * as api from './api.js';
+import { isBlocked, isMuted, loadShields, shieldEvents } from './blocks_and_mutes.js';
 import { deleteChirp, refreshCounts } from './chirp_actions.js';
 import { chirpEvents } from './chirp_events.js';
 import { say, show } from './dom.js';
@@ -62,6 +65,22 @@ function order() {
   return source() === 'everyone' ? state.sort : 'desc';
 }
 
+/**
+ * Whether chirps by this user stay off the list: whom one blocks, off Everyone (the server
+ * keeps them off Home) and any live feed; whom one mutes, off Home, whose stream may predate
+ * the mute. A profile page shows its author's chirps regardless: one went there to see them.
+ */
+function leftOut(userId) {
+  switch (source()) {
+    case 'home':
+      return isBlocked(userId) || isMuted(userId);
+    case 'author':
+      return false;
+    default:
+      return isBlocked(userId);
+  }
+}
+
 // ---- Loading -------------------------------------------------------------------------
 
 // Only the answer to the latest request is shown, however the responses arrive.
@@ -99,8 +118,9 @@ async function loadFeed() {
   let failure = null;
   try {
     page = await firstPage();
-    // Names before the page is drawn: one request per author not known yet.
-    await lookUpAuthors(page.items);
+    // Names before the page is drawn: one request per author not known yet; and, once a
+    // session, whom one blocks and mutes.
+    await Promise.all([lookUpAuthors(page.items), loadShields()]);
   } catch (error) {
     failure = error;
   }
@@ -111,7 +131,7 @@ async function loadFeed() {
     state.next = null;
     say(ui.message, failed(failure));
   } else {
-    ui.list.replaceChildren(...page.items.map(renderItem));
+    ui.list.replaceChildren(...page.items.filter((chirp) => !leftOut(chirp.user_id)).map(renderItem));
     state.next = page.next;
     shownSource = from;
     updateMessage();
@@ -145,7 +165,7 @@ async function loadMore() {
   } else {
     // A chirp that moved up a page (others were deleted since) is there already.
     for (const chirp of page.items) {
-      if (findChirp(ui.list, chirp.id)) continue;
+      if (findChirp(ui.list, chirp.id) || leftOut(chirp.user_id)) continue;
       const item = renderItem(chirp);
       ui.list.append(item);
       first ??= item;
@@ -176,7 +196,7 @@ function updateMessage() {
 /** Adds a chirp the list should show, unless it is there already or belongs on a later page. */
 function showChirp(chirp) {
   if (source() === 'author' && chirp.user_id !== state.authorId) return;
-  if (findChirp(ui.list, chirp.id)) return;
+  if (findChirp(ui.list, chirp.id) || leftOut(chirp.user_id)) return;
   const item = renderItem(chirp);
   placeChirp(ui.list, item, order());
   // Past the last chirp shown while more pages follow: it comes with them, in its place.
@@ -226,6 +246,13 @@ chirpEvents.addEventListener('deleted', (event) => afterLoad(() => dropChirp(eve
 function replyCountChanged(parentId) {
   if (parentId) refreshCounts(parentId);
 }
+
+// Blocking or muting someone here takes their chirps off the lists they are now left out of
+// (Home's are gone on the server already; its stream ends the follows a block ends).
+shieldEvents.addEventListener('change', (event) => {
+  const { userId } = event.detail;
+  if (leftOut(userId)) afterLoad(() => dropAuthor(userId));
+});
 
 // A profile arrived or changed: the names on its author's chirps follow.
 profileEvents.addEventListener('profile', (event) => refreshAuthor(ui.list, event.detail.id, me()));
@@ -365,6 +392,16 @@ export function showAuthor(userId) {
 export function sessionChanged() {
   state.tab = getSession() ? 'home' : 'everyone';
   if (state.mode) follow();
+}
+
+/** The chirps on the list now, as `{ id, userId, body, createdAt }`, in order (a report names some). */
+export function chirpsShown() {
+  return [...ui.list.children].map((item) => ({
+    id: item.dataset.chirpId,
+    userId: item.dataset.userId,
+    body: item.querySelector('.chirp-body')?.textContent ?? '',
+    createdAt: item.dataset.createdAt,
+  }));
 }
 
 /** One's own profile changed: the names on one's chirps follow. */

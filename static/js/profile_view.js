@@ -1,12 +1,16 @@
 // A user's profile page, above their chirps (which feed_view.js shows): display name,
-// handle, bio, follower, following and chirp counts, and Follow / Unfollow when logged in
-// as someone else. The profile is asked for with the access token when there is one, since
-// only then does the server say whether one follows them (`followed_by_me`).
+// handle, bio, follower, following and chirp counts, and, when logged in as someone else,
+// Follow / Unfollow and Mute, Block and Report (profile_safety.js). The profile is asked for
+// with the access token when there is one, since only then does the server say whether one
+// follows them (`followed_by_me`). Follow cannot be pressed while one blocks them.
 
 import * as api from './api.js';
+import { isBlocked, loadShields, shieldEvents } from './blocks_and_mutes.js';
 import { el, say, show } from './dom.js';
 import { avatarClass, initials } from './feed.js';
+import { showSafety, startSafety } from './profile_safety.js';
 import { displayName, handleText, remember } from './profiles.js';
+import { startReports } from './report_form.js';
 import { getSession } from './session.js';
 
 const $ = (id) => document.getElementById(id);
@@ -34,6 +38,8 @@ let onSessionLost = () => {};
 /** Starts the page: `sessionLost(error)` when a request finds the session over, `editProfile()` for one's own. */
 export function startProfiles({ sessionLost, editProfile }) {
   onSessionLost = sessionLost;
+  startSafety({ sessionLost });
+  startReports({ sessionLost });
   ui.edit.addEventListener('click', editProfile);
 }
 
@@ -52,17 +58,20 @@ export async function openProfile(user) {
     show(ui.details, false);
     show(ui.follow, false);
     show(ui.edit, false);
+    showSafety(null);
   }
   say(ui.message, '');
   let profile;
   try {
-    profile = await api.getProfile(user);
+    // Whom one blocks and mutes (once a session), for the buttons.
+    [profile] = await Promise.all([api.getProfile(user), loadShields()]);
   } catch (error) {
     if (mine !== generation) return undefined;
     current = null;
     show(ui.details, false);
     show(ui.follow, false);
     show(ui.edit, false);
+    showSafety(null);
     if (error.sessionExpired) onSessionLost(error);
     if (error.status === 404) {
       ui.name.textContent = 'No such user';
@@ -82,6 +91,7 @@ export async function openProfile(user) {
 export function closeProfile() {
   generation += 1;
   current = null;
+  showSafety(null);
 }
 
 const plural = (count, one, many) => `${count} ${count === 1 ? one : many}`;
@@ -109,19 +119,38 @@ function render(profile) {
   show(ui.details, true);
 
   show(ui.edit, self);
+  const name = handleText(profile) || ui.name.textContent;
   const canFollow = Boolean(me) && !self && typeof profile.followed_by_me === 'boolean';
   show(ui.follow, canFollow);
   if (canFollow) {
     const following = profile.followed_by_me;
-    ui.follow.replaceChildren(
-      following ? 'Unfollow' : 'Follow',
-      el('span', { className: 'visually-hidden' }, ` ${handleText(profile) || ui.name.textContent}`),
-    );
+    ui.follow.replaceChildren(following ? 'Unfollow' : 'Follow', el('span', { className: 'visually-hidden' }, ` ${name}`));
     ui.follow.classList.toggle('button-primary', !following);
     ui.follow.classList.toggle('button-quiet', following);
     ui.follow.dataset.following = String(following);
+    // A block ended any follow between the two, and forbids a new one: the line under the
+    // buttons says why.
+    ui.follow.disabled = isBlocked(profile.id);
+    if (ui.follow.disabled) ui.follow.setAttribute('aria-describedby', 'profile-shield-note');
+    else ui.follow.removeAttribute('aria-describedby');
   }
+  showSafety(Boolean(me) && !self ? profile : null, name);
 }
+
+// Blocking (or muting) them here: the button is pressed, and a block ends the follows between
+// the two, so their counts are read again.
+shieldEvents.addEventListener('change', async (event) => {
+  const profile = current;
+  if (!profile || profile.id !== event.detail.userId) return;
+  let fresh;
+  try {
+    fresh = await api.getProfile(profile.id);
+  } catch {
+    return;
+  }
+  remember(fresh);
+  if (current?.id === profile.id) render(fresh);
+});
 
 ui.follow.addEventListener('click', async () => {
   const profile = current;
@@ -147,7 +176,7 @@ ui.follow.addEventListener('click', async () => {
     if (error.sessionExpired) onSessionLost(error);
     else say(ui.status, `Could not ${following ? 'unfollow' : 'follow'} ${name}: ${error.message}`);
   } finally {
-    ui.follow.disabled = false;
+    ui.follow.disabled = isBlocked(profile.id);
     // A disabled button may lose focus: give it back, as its label changed under it.
     if (focused && !ui.follow.hidden && document.activeElement === document.body) ui.follow.focus();
   }
