@@ -4,7 +4,8 @@
 // Home through home_live.js, the others through live.js. Authors are named from their
 // profiles (profiles.js), looked up once per author before a page is drawn. Whom one blocks
 // is left out of Everyone and the live feeds, whom one mutes out of Home's stream (the server
-// leaves them out of the rest; see blocks_and_mutes.js).
+// leaves them out of the rest; see blocks_and_mutes.js). Home's stream also brings one's
+// notifications, for the bell (unread.js).
 
 import * as api from './api.js';
 import { isBlocked, isMuted, loadShields, shieldEvents } from './blocks_and_mutes.js';
@@ -16,6 +17,7 @@ import { followHome } from './home_live.js';
 import { followChirps } from './live.js';
 import { knownProfile, lookUp, lookUpAuthors, profileEvents } from './profiles.js';
 import { getSession } from './session.js';
+import { notificationArrived, refreshUnread } from './unread.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -254,6 +256,9 @@ shieldEvents.addEventListener('change', (event) => {
   if (leftOut(userId)) afterLoad(() => dropAuthor(userId));
 });
 
+// A moderator suspended someone (here): their chirps are hidden from every read now.
+chirpEvents.addEventListener('hidden', (event) => afterLoad(() => dropAuthor(event.detail.userId)));
+
 // A profile arrived or changed: the names on its author's chirps follow.
 profileEvents.addEventListener('profile', (event) => refreshAuthor(ui.list, event.detail.id, me()));
 
@@ -287,6 +292,12 @@ function follow() {
       // A follow (here, or on another device) brings that author's past chirps: read again.
       onFollowed: () => loadFeed(),
       onUnfollowed: ({ followee_id: followee }) => afterLoad(() => dropAuthor(followee)),
+      onNotification: notificationArrived,
+      // A stream from "now" may have missed notifications, as it would chirps.
+      onSubscribed: () => {
+        loadFeed();
+        refreshUnread();
+      },
       onSessionLost: (error) => onSessionLost(error),
     });
   } else {

@@ -24,6 +24,7 @@ const HEALTHY_MS = 1_000;
  * - `onCreated(chirp)`, `onDeleted(id)`: a chirp by oneself or by someone one follows;
  * - `onFollowed(edge)`, `onUnfollowed(edge)`: `{ follower_id, followee_id }`, one's own
  *   follows, made here or on any other device;
+ * - `onNotification(data)`: one of one's own notifications, `{ id, type, actor_id, chirp_id }`;
  * - `onState(live)`: whether the stream is open now;
  * - `onSubscribed()`: a stream from "now" is listening, so a list loaded from now on misses
  *   nothing (resumed streams replay instead, and do not call it); also called if the first
@@ -31,7 +32,7 @@ const HEALTHY_MS = 1_000;
  * - `onSessionLost(error)`: the refresh token was refused too; the session is over.
  * Returns `close()`.
  */
-export function followHome({ onCreated, onDeleted, onFollowed, onUnfollowed, onState, onSubscribed, onSessionLost }) {
+export function followHome({ onCreated, onDeleted, onFollowed, onUnfollowed, onNotification, onState, onSubscribed, onSessionLost }) {
   const controller = new AbortController();
   let closed = false;
   let lastEventId = '';
@@ -54,6 +55,7 @@ export function followHome({ onCreated, onDeleted, onFollowed, onUnfollowed, onS
     'chirp.deleted': (data) => onDeleted(data.id),
     'follow.created': (data) => onFollowed(data),
     'follow.deleted': (data) => onUnfollowed(data),
+    notification: (data) => onNotification(data),
   };
 
   function later(delay) {

@@ -4,19 +4,24 @@
 // composer and the feed (Home or Everyone), or the settings. A profile page (#/@handle, or
 // #/u/<id> for a user without a handle) shows a user and their chirps to anyone; a thread
 // (#/chirp/<id>) a chirp in its conversation; search results (#/search?q=..., from the
-// header's search box) people and chirps. Which view shows follows the session (see
-// session.js), so a session that ends anywhere (log out, or a refused refresh token) brings
-// the log-in card back, and the address (see routes.js). The chirps themselves, live, are
-// feed_view.js's; the profile card is profile_view.js's, the thread thread_view.js's and the
-// results search_view.js's.
+// header's search box) people and chirps; #/notifications one's notifications (the header's
+// bell counts the unread ones) and #/moderation, for moderators, the reports. Which view shows
+// follows the session (see session.js), so a session that ends anywhere (log out, or a refused
+// refresh token) brings the log-in card back, and the address (see routes.js). The chirps
+// themselves, live, are feed_view.js's; the profile card is profile_view.js's, the thread
+// thread_view.js's, the results search_view.js's, the notifications notifications_view.js's
+// and the reports moderation_view.js's.
 
 import * as api from './api.js';
+import { bellCurrent } from './bell.js';
 import { startChirpActions } from './chirp_actions.js';
 import { announce } from './chirp_events.js';
 import { bindComposer } from './composer.js';
 import { say, show } from './dom.js';
 import { focusFeed, renameMe, sessionChanged, showAuthor, showFeed, startFeed } from './feed_view.js';
 import { forgetLikes } from './likes.js';
+import { checkModerator, closeModeration, openModeration, startModeration } from './moderation_view.js';
+import { closeNotifications, openNotifications, startNotifications } from './notifications_view.js';
 import { closeProfile, openProfile, startProfiles } from './profile_view.js';
 import { forgetProfiles, remember } from './profiles.js';
 import { startReplyBoxes } from './reply_box.js';
@@ -24,6 +29,7 @@ import { parseRoute, profileRoute, searchRoute } from './routes.js';
 import { closeSearch, openSearch, startSearch } from './search_view.js';
 import { getSession, sessionEvents } from './session.js';
 import { closeThread, openThread, startThreads } from './thread_view.js';
+import { forgetUnread, refreshUnread } from './unread.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -64,6 +70,10 @@ const ui = {
   threadHeading: $('thread-heading'),
   searchView: $('search-view'),
   searchHeading: $('search-heading'),
+  notificationsView: $('notifications-view'),
+  notificationsHeading: $('notifications-heading'),
+  moderationView: $('moderation-view'),
+  moderationHeading: $('moderation-heading'),
 
   settingsView: $('settings-view'),
   settingsForm: $('settings-form'),
@@ -80,7 +90,10 @@ const ui = {
   profileError: $('profile-error'),
 };
 
-/** Where the address points: `{ view: 'feed' }`, `'profile'`, `'thread'` or `'search'` (see routes.js). */
+/**
+ * Where the address points: `{ view: 'feed' }`, `'profile'`, `'thread'`, `'search'`,
+ * `'notifications'` or `'moderation'` (see routes.js).
+ */
 let route = parseRoute(location.hash) ?? { view: 'feed' };
 /** On a profile page: whether there is a profile to show chirps under. */
 let profileFound = false;
@@ -101,6 +114,9 @@ function render() {
   show(ui.profileView, profile && !settings);
   show(ui.threadView, view === 'thread' && !settings);
   show(ui.searchView, view === 'search' && !settings);
+  show(ui.notificationsView, view === 'notifications' && !settings);
+  show(ui.moderationView, view === 'moderation' && !settings);
+  bellCurrent(view === 'notifications' && !settings);
   show(ui.feedView, !settings && (view === 'feed' || (profile && profileFound)));
   show(ui.settingsView, settings);
   if (loggedIn) {
@@ -130,7 +146,13 @@ sessionEvents.addEventListener('change', () => {
     sessionChanged();
     // Reply and Like buttons, and the delete buttons, change hands there too.
     if (route.view !== 'feed') showRoute({ focus: false });
-    if (userId) refreshUser();
+    // The bell's count, and the Moderation link, were someone else's too.
+    forgetUnread();
+    checkModerator();
+    if (userId) {
+      refreshUser();
+      refreshUnread();
+    }
   }
 });
 
@@ -282,6 +304,8 @@ function closeSettings() {
   if (route.view === 'profile') ui.profileName.focus();
   else if (route.view === 'thread') ui.threadHeading.focus();
   else if (route.view === 'search') ui.searchHeading.focus();
+  else if (route.view === 'notifications') ui.notificationsHeading.focus();
+  else if (route.view === 'moderation') ui.moderationHeading.focus();
   else ui.chirpBody.focus();
 }
 
@@ -367,6 +391,8 @@ async function showRoute({ focus }) {
   }
   if (view !== 'thread') closeThread();
   if (view !== 'search') closeSearch();
+  if (view !== 'notifications') closeNotifications();
+  if (view !== 'moderation') closeModeration();
   // The box says what the results are for, and is cleared elsewhere.
   ui.searchInput.value = view === 'search' ? route.q : '';
   render();
@@ -385,6 +411,18 @@ async function showRoute({ focus }) {
   if (view === 'search') {
     if (focus) ui.searchHeading.focus();
     await openSearch(route.q);
+    if (mine === routeGeneration) settled();
+    return;
+  }
+  if (view === 'notifications') {
+    if (focus) ui.notificationsHeading.focus();
+    await openNotifications();
+    if (mine === routeGeneration) settled();
+    return;
+  }
+  if (view === 'moderation') {
+    if (focus) ui.moderationHeading.focus();
+    await openModeration();
     if (mine === routeGeneration) settled();
     return;
   }
@@ -427,9 +465,15 @@ startChirpActions({ sessionLost });
 startReplyBoxes({ sessionLost });
 startThreads({ sessionLost });
 startSearch({ sessionLost });
+startNotifications({ sessionLost });
+startModeration({ sessionLost });
 startFeed({ sessionLost });
 render();
 composer.update();
-if (getSession()) refreshUser();
+if (getSession()) {
+  refreshUser();
+  refreshUnread();
+  checkModerator();
+}
 // The first list loads once its stream listens (see feed_view.js).
 showRoute({ focus: false });

@@ -1,7 +1,8 @@
 // The app's addresses, in the URL's fragment (the server serves one page): `#/` (or none)
 // is the feed, `#/@handle` a user's profile page by handle, `#/u/<id>` by id (for users
-// without a handle), `#/chirp/<id>` a chirp's thread, `#/search?q=...` search results.
-// Other fragments (the skip link's `#main`) are not routes.
+// without a handle), `#/chirp/<id>` a chirp's thread, `#/search?q=...` search results,
+// `#/notifications` one's notifications and `#/moderation` the moderators' reports. Other
+// fragments (the skip link's `#main`) are not routes.
 
 import { profileHref } from './profiles.js';
 
@@ -9,7 +10,8 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * `{ view: 'feed' }`, `{ view: 'profile', user }` (a handle or an id), `{ view: 'thread', id }`,
- * `{ view: 'search', q }`, or null: not a route.
+ * `{ view: 'search', q }`, `{ view: 'notifications' }`, `{ view: 'moderation' }`, or null: not
+ * a route.
  */
 export function parseRoute(hash) {
   if (hash === '' || hash === '#') return { view: 'feed' };
@@ -23,6 +25,8 @@ export function parseRoute(hash) {
   } catch {
     return { view: 'feed' };
   }
+  if (path === '/notifications') return { view: 'notifications' };
+  if (path === '/moderation') return { view: 'moderation' };
   const handle = /^\/@(.+)$/.exec(path);
   if (handle) return { view: 'profile', user: handle[1] };
   const id = /^\/u\/(.+)$/.exec(path);
