@@ -2,7 +2,9 @@
 // dir, on a private PostgreSQL it deletes when it exits, found through the JSON line it writes
 // to --ready-file once it serves. It serves the web app built into the binary. Stopped with
 // SIGTERM, which also stops its cluster.
-// The binary comes from CHIRPY_BIN_DIR when set; otherwise target/debug, built here.
+// The binary comes from CHIRPY_BIN_DIR when set; otherwise target/debug, built here. With
+// CHIRPY_E2E_STATIC_DIR set (say, to static), the server reads the web app from there
+// instead of its built-in copy: for trying changes to the app without a rebuild.
 
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -41,7 +43,8 @@ function build() {
 
 /**
  * Starts a server; `env` adds variables (say, ACCESS_TOKEN_TTL). Resolves to
- * `{ url, stop(), log() }` once it serves.
+ * `{ url, database, stop(), log() }` once it serves: `database` is its throwaway database's
+ * URL, for what only an operator does (see database.js).
  */
 export async function startServer({ env = {} } = {}) {
   build();
@@ -59,6 +62,7 @@ export async function startServer({ env = {} } = {}) {
       NO_COLOR: '1',
       // The tests sign up and post faster than any one person may.
       RATE_LIMITS: 'off',
+      ...(process.env.CHIRPY_E2E_STATIC_DIR ? { STATIC_DIR: resolve(process.env.CHIRPY_E2E_STATIC_DIR) } : {}),
       ...env,
     },
   });
@@ -90,7 +94,7 @@ export async function startServer({ env = {} } = {}) {
   try {
     const ready = await waitReady(readyFile, () => exited, () => output);
     assert.equal(ready.pid, child.pid, `the ready file names pid ${ready.pid}, not the server's ${child.pid}`);
-    return { url: ready.url, stop, log: () => output };
+    return { url: ready.url, database: ready.database, stop, log: () => output };
   } catch (error) {
     await stop();
     throw error;

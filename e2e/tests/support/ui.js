@@ -175,6 +175,30 @@ export async function search(page, q) {
   return answers;
 }
 
+/** Opens an address of the app by typing it (`#/chirp/<id>`, say). */
+export async function go(page, hash) {
+  await page.evaluate((h) => { location.hash = h; }, hash);
+}
+
+/** The unread count the header's bell shows (0 when its badge is hidden). */
+export async function bellCount(page) {
+  return Number(await page.getAttribute('#bell', 'data-unread'));
+}
+
+/** The notifications as listed: `{ id, type, text, href, unread }`, in order. */
+export function readNotifications(page) {
+  return page.$$eval('#notifications-list li.notification', (items) =>
+    items.map((li) => ({
+      id: li.dataset.notificationId,
+      type: li.dataset.type,
+      text: li.querySelector('.notification-text').textContent.replace(/\s+/g, ' ').trim(),
+      href: li.querySelector('.notification-link')?.getAttribute('href') ?? null,
+      actorHref: li.querySelector('.author').getAttribute('href'),
+      unread: li.classList.contains('notification-unread'),
+    })),
+  );
+}
+
 export function storedSession(page) {
   return page.evaluate(() => JSON.parse(localStorage.getItem('chirpy.session')));
 }
