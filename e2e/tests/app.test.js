@@ -12,6 +12,7 @@ import { test } from 'node:test';
 
 import { newEmail } from './support/api.js';
 import { DESKTOP, MOBILE, SCREENSHOTS, openApp } from './support/browser.js';
+import { makeModerator } from './support/database.js';
 import { REPO } from './support/server.js';
 import { appSuite } from './support/suite.js';
 import {
@@ -449,15 +450,43 @@ test('main screens at 1280 and 375 px wide: screenshots, and nothing scrolls sid
   await suite.api.setProfile(mike.token, { handle: 'mike', display_name: 'Mike Ehrmantraut' });
   await suite.api.follow(me.token, kim.id);
   await suite.api.follow(me.token, mike.id);
+  // Someone to report, first, so that their chirp is the oldest.
+  const spammer = await suite.api.newUser('spammer');
+  await suite.api.setProfile(spammer.token, { handle: 'deals', display_name: 'Daily Deals' });
+  const spam = await suite.api.postChirp(spammer.token, 'Cheap watches!!! Click the link in my bio, today only.');
   await suite.api.postChirp(kim.token, 'Morning, Chirpy! Coffee first, then whatever kerfuffle the day brings.');
   await suite.api.postChirp(mike.token, 'Tip: click a name to open their profile, and follow them to see their chirps on Home.');
-  await suite.api.postChirp(me.token, 'Just upgraded to Chirpy Red. The badge looks great next to my name.');
+  const upgraded = await suite.api.postChirp(me.token, 'Just upgraded to Chirpy Red. The badge looks great next to my name.');
   const shipped = await suite.api.postChirp(kim.token, 'Shipped the new release today. 140 characters is plenty when you keep it short.');
   await suite.api.like(mike.token, shipped.id);
   await suite.api.postChirp(mike.token, 'Congratulations! Reply to any chirp, like it, or open its conversation from the reply count.', shipped.id);
+  // A moderator, with one open report and one resolved.
+  const moderator = await suite.api.newUser('moderator');
+  await suite.api.setProfile(moderator.token, { handle: 'rosa', display_name: 'Rosa (moderator)' });
+  await makeModerator(suite.server, moderator.id);
+  const reportSpam = async (who, reason) => {
+    const answer = await suite.api.call('POST', '/api/reports', {
+      authorization: `Bearer ${who.token}`,
+      body: { user_id: spammer.id, chirp_ids: [spam.id], reason },
+    });
+    assert.equal(answer.status, 201);
+    return answer.body;
+  };
+  const resolved = await reportSpam(kim, 'Posted the same link to everyone yesterday.');
+  assert.equal((await suite.api.call('POST', `/api/admin/reports/${resolved.id}/resolve`, {
+    authorization: `Bearer ${moderator.token}`,
+    body: { note: 'Warned them.' },
+  })).status, 200);
+  await reportSpam(mike, 'Spam, every few seconds.');
   const updateDocs = process.env.UPDATE_DOCS_SCREENSHOTS === '1';
+  const asKim = { authorization: `Bearer ${kim.token}` };
 
   for (const [device, viewport] of [['desktop', DESKTOP], ['mobile', MOBILE]]) {
+    // Two unread notifications for each device's screens: Kim follows, and likes a chirp, anew.
+    await suite.api.call('DELETE', `/api/users/${me.id}/follow`, asKim);
+    await suite.api.call('DELETE', `/api/chirps/${upgraded.id}/like`, asKim);
+    await suite.api.follow(kim.token, me.id);
+    await suite.api.like(kim.token, upgraded.id);
     await inApp(t, async ({ page }) => {
       const shot = async (name) => {
         await page.evaluate(() => document.activeElement?.blur());
@@ -480,6 +509,7 @@ test('main screens at 1280 and 375 px wide: screenshots, and nothing scrolls sid
       await shot('3-login-error');
 
       await logIn(page, me.email, me.password);
+      await eventually(async () => assert.equal(await page.getAttribute('#bell', 'data-unread'), '2'));
       // One's own like shows pressed (the page knows it from here on).
       const like = page.locator(`#feed li[data-chirp-id="${shipped.id}"] button.like-button`);
       await like.click();
@@ -497,6 +527,10 @@ test('main screens at 1280 and 375 px wide: screenshots, and nothing scrolls sid
       await profileShown(page, 'Kim Wexler');
       await page.evaluate(() => { document.getElementById('status').textContent = ''; });
       await shot('6-profile');
+      await page.click('#report-button');
+      await page.fill('#report-reason', 'Example: what is wrong, in a few words.');
+      await shot('11-report');
+      await page.keyboard.press('Escape');
       await page.click('#back-to-feed');
       await showTab(page, 'Everyone');
       await shot('7-everyone');
@@ -513,6 +547,24 @@ test('main screens at 1280 and 375 px wide: screenshots, and nothing scrolls sid
       await page.click('#settings-button');
       await page.locator('#settings-form').waitFor();
       await shot('10-settings');
+      await page.click('#settings-cancel');
+
+      const read = nextResponse(page, 'PUT', '/api/markers/notifications');
+      await page.click('#bell');
+      await read;
+      await page.locator('#notifications-list li.notification-unread').first().waitFor();
+      await eventually(async () => assert.equal(await page.getAttribute('#bell', 'data-unread'), '0'));
+      await shot('12-notifications');
+
+      await page.click('#logout-button');
+      await page.locator('#login-form').waitFor();
+      await page.evaluate(() => { location.hash = '#/'; });
+      await logIn(page, moderator.email, moderator.password);
+      await page.locator('#moderation-link').waitFor({ state: 'visible' });
+      await page.click('#moderation-link');
+      await page.locator('#report-list li.report-open .report-chirp-body').waitFor();
+      await page.evaluate(() => { document.getElementById('status').textContent = ''; });
+      await shot('13-moderation');
     }, { viewport });
   }
 });
