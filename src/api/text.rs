@@ -2,7 +2,7 @@ use std::{borrow::Cow, marker::PhantomData};
 
 use poem_openapi::{
     registry::{MetaSchema, MetaSchemaRef},
-    types::{ParseError, ParseFromJSON, ParseResult, ToJSON, Type},
+    types::{ParseError, ParseFromJSON, ParseFromParameter, ParseResult, ToJSON, Type},
 };
 use serde_json::Value;
 
@@ -120,6 +120,23 @@ impl TextRules for ReasonText {
     }
 }
 
+/// A search's words: 1 to 200 characters, something visible in them, no NUL (the chirps'
+/// rules, but for the length).
+pub struct SearchText;
+
+impl SearchText {
+    pub const MAX_CHARS: usize = 200;
+}
+
+impl TextRules for SearchText {
+    const NAME: &'static str = "string_search";
+    fn publish(schema: &mut MetaSchema) {
+        schema.min_length = Some(1);
+        schema.max_length = Some(Self::MAX_CHARS);
+        schema.pattern = Some(ChirpBody::PATTERN.to_owned());
+    }
+}
+
 /// A moderator's note: at most 1,000 characters, no NUL.
 pub struct NoteText;
 
@@ -161,6 +178,13 @@ impl<R: TextRules> ParseFromJSON for Text<R> {
             Some(Value::String(text)) => Ok(Self(text, PhantomData)),
             other => Err(ParseError::expected_type(other.unwrap_or_default())),
         }
+    }
+}
+
+/// A query parameter, as any text: the checks are the operation's, as for bodies.
+impl<R: TextRules> ParseFromParameter for Text<R> {
+    fn parse_from_parameter(value: &str) -> ParseResult<Self> {
+        Ok(Self(value.to_owned(), PhantomData))
     }
 }
 
