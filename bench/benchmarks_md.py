@@ -46,10 +46,11 @@ def current_region(output: Path) -> str:
 def split_social(region: str) -> tuple[list[str], list[str], list[str]]:
     """(the social rows of the Targets table, section 9's lines, every other line)."""
     lines = region.splitlines()
-    rows = [line for line in lines if line.startswith(f"| {report_social.TARGET_PREFIX}")]
+    rows = [line for line in lines if line.startswith(tuple(f"| {p}" for p in report_social.TARGET_PREFIXES))]
     section: list[str] = []
-    if report_social.HEADING in lines:
-        start = lines.index(report_social.HEADING)
+    heading = next((h for h in (report_social.HEADING, *report_social.OLD_HEADINGS) if h in lines), None)
+    if heading:
+        start = lines.index(heading)
         end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
         section = lines[start:end]
         lines = lines[:start] + lines[end:]

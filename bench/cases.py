@@ -18,7 +18,7 @@ import queries
 import seed
 import social
 from loadgen import LoadGen, Result, run_pinned
-from server_metrics import CacheReading, cache_reading
+from server_metrics import CacheReading, batch_reading, cache_reading
 from social_cases import SocialBench
 
 TOKEN_USERS = 16  # users logged in for the POST /api/chirps case
@@ -114,11 +114,18 @@ class Bench:
         idle = rss_bytes(self.extra.pid)
         metrics_url = self.extra.ready["metrics_url"]
         before = cache_reading(metrics_url)
+        batches = batch_reading(metrics_url, "chirp_by_id")
         cold = load.against(self.extra.pid, self.extra.url)
         cold.wrk("get_cold", "/api/chirps/", ["get_chirp.lua"], [str(self.tmp / "ids.txt")])
         reading = cache_reading(metrics_url).since(before)
+        batched = batch_reading(metrics_url, "chirp_by_id").since(batches)
+        log("2. the same at one connection: what batching costs a lone request")
+        batches = batch_reading(metrics_url, "chirp_by_id")
+        cold.wrk("get_cold_1", "/api/chirps/", ["get_chirp.lua"], [str(self.tmp / "ids.txt")],
+                 connections=1, threads=1)
+        batched_1 = batch_reading(metrics_url, "chirp_by_id").since(batches)
         self.stop_extra()
-        return {"idle_rss": idle, "cache": reading}
+        return {"idle_rss": idle, "cache": reading, "batches": batched, "batches_1": batched_1}
 
     def metrics_cost(self, load: LoadGen, database_url: str, n_chirps: int) -> dict:
         """Issue #14: /api/healthz and hot reads by id on this server (metrics on) and on a second
@@ -216,8 +223,9 @@ class Bench:
         before = cache_reading(metrics_url)
         load.wrk("get_hot", "/api/chirps/", ["get_chirp.lua"], [str(self.tmp / "ids.txt")])
         data["hot_cache"] = cache_reading(metrics_url).since(before)
-        log("2. pgbench: the same select by id")
+        log("2. pgbench: the same select by id, at 32 clients and at one")
         load.pgbench("pg_get_chirp", queries.get_chirp(n_chirps))
+        load.pgbench("pg_get_chirp_1", queries.get_chirp(n_chirps), connections=1)
         sample = ids[:: max(1, len(ids) // ETAG_SAMPLE)][:ETAG_SAMPLE]
         log(f"2. If-None-Match with the current ETag: fetching {len(sample):,} chirps' tags")
         seed.fetch_etags(base, sample, self.tmp / "etags.txt")
@@ -234,10 +242,20 @@ class Bench:
         (self.tmp / "tokens.txt").write_text("\n".join(seed.log_in(base, TOKEN_USERS)) + "\n")
         psql.run("checkpoint")
         log("5. POST /api/chirps")
+        batches = batch_reading(metrics_url, "post")
         load.wrk("post_chirp", "/api/chirps", ["post_chirp.lua"], [str(self.tmp / "tokens.txt")])
+        data["post_batches"] = batch_reading(metrics_url, "post").since(batches)
         psql.run("checkpoint")
         log("5. pgbench: the same insert")
         load.pgbench("pg_insert", queries.insert_chirp())
+        psql.run("checkpoint")
+        log("5. POST /api/chirps at one connection, then pgbench's insert at one client")
+        batches = batch_reading(metrics_url, "post")
+        load.wrk("post_chirp_1", "/api/chirps", ["post_chirp.lua"], [str(self.tmp / "tokens.txt")],
+                 connections=1, threads=1)
+        data["post_batches_1"] = batch_reading(metrics_url, "post").since(batches)
+        psql.run("checkpoint")
+        load.pgbench("pg_insert_1", queries.insert_chirp(), connections=1)
 
         data["hash"] = self.login_storm(load)
 

@@ -60,6 +60,8 @@ def get_section(data: dict) -> list[str]:
             row("wrk, with `If-None-Match: <its ETag>` (304, no body)", r["not_modified"]),
             row("wrk, cold: a second server with `CHIRP_CACHE_MIB=0`", r["get_cold"]),
             row(f"pgbench {sql_file(queries.GET_CHIRP)}", r["pg_get_chirp"]),
+            row("wrk, cold, one connection", r["get_cold_1"]),
+            row("pgbench, the same select, one client", r["pg_get_chirp_1"]),
         ),
         f"Hot: **{ratio(r['get_hot'].rps, r['pg_get_chirp'].rps):.2f}x** pgbench and "
         f"**{ratio(r['get_hot'].rps, r['healthz'].rps):.2f}x** `/api/healthz`. Before it, a warm-up asks for every "
@@ -81,7 +83,20 @@ def get_section(data: dict) -> list[str]:
         f"`{CHIRP_ID_SQL.format(n='$1')}` (the seeded ids are made that way, since pgbench variables are "
         "integers): an md5 of a few bytes, well under a microsecond per query.",
         "",
+        f"Batching (issue #18): at {r['get_cold'].connections} connections the misses were answered "
+        f"{batch_text(cold['batches'])}; at one connection, {batch_text(cold['batches_1'])}, and a lone read "
+        f"took **{ratio(r['get_cold_1'].mean_ms, r['pg_get_chirp_1'].mean_ms):.2f}x** pgbench's mean latency at one "
+        f"client ({fmt_ms(r['get_cold_1'].mean_ms)} vs {fmt_ms(r['pg_get_chirp_1'].mean_ms)}). From "
+        "`chirpy_db_batches_total`, `chirpy_db_batched_requests_total` and `chirpy_db_batch_wait_seconds_total` "
+        "(`work=\"chirp_by_id\"`).",
+        "",
     ]
+
+
+def batch_text(b) -> str:
+    """How a case's requests were batched, from the server's counters."""
+    return (f"in {b.batches:,.0f} statements for {b.requests:,.0f} requests (**{b.mean_size:.1f}** per batch), "
+            f"each request waiting {b.mean_wait_us:.0f} µs on average to be taken into one")
 
 
 def list_section(data: dict, args) -> list[str]:
@@ -166,8 +181,15 @@ def post_section(data: dict) -> list[str]:
         RULE,
         row(f"wrk `POST /api/chirps`, {TOKEN_USERS} users' tokens", r["post_chirp"]),
         row(f"pgbench {sql_file(queries.INSERT_CHIRP)}", r["pg_insert"]),
+        row("wrk `POST /api/chirps`, one connection", r["post_chirp_1"]),
+        row("pgbench, the same insert, one client", r["pg_insert_1"]),
         "",
-        f"Ratio: **{ratio(r['post_chirp'].rps, r['pg_insert'].rps):.2f}x** pgbench.",
+        f"Ratio: **{ratio(r['post_chirp'].rps, r['pg_insert'].rps):.2f}x** pgbench. The posts were group-committed "
+        f"{batch_text(data['post_batches'])} (`work=\"post\"`): one transaction and one WAL flush per group, "
+        "where pgbench flushes once per insert. At one connection, "
+        f"{batch_text(data['post_batches_1'])}, and a post took "
+        f"**{ratio(r['post_chirp_1'].mean_ms, r['pg_insert_1'].mean_ms):.2f}x** pgbench's mean latency at one client "
+        f"({fmt_ms(r['post_chirp_1'].mean_ms)} vs {fmt_ms(r['pg_insert_1'].mean_ms)}).",
         "",
     ]
 

@@ -1,6 +1,7 @@
-"""BENCHMARKS.md's home timeline section (9) and its rows of the Targets table: the social data
-set, the first page for random users and for the heaviest followers next to pgbench, the
-celebrity's posts, and the fan-out candidates side by side."""
+"""BENCHMARKS.md's section 9 and its rows of the Targets table: the social data set, the home
+timeline's first page for random users and for the heaviest followers next to pgbench, the
+celebrity's posts, the fan-out candidates side by side; then likes, notifications and search
+(report_likes.py)."""
 
 from __future__ import annotations
 
@@ -11,14 +12,19 @@ from chirpy_harness.report import fmt_ms, fmt_rate, mib
 
 import social
 import social_sql
+import report_likes
 from loadgen import Result
 from report_rows import case_table, ratio, row, shown
 from social_cases import HOME
 
-HEADING = "## 9. The home timeline: a social data set, fan-out on read and on write"
-# Every row this part adds to the Targets table starts with this, so a run of one part can put
-# the other's rows back (benchmarks_md.merge).
+HEADING = "## 9. The social data set: the home timeline, likes, notifications and search"
+# What section 9 was called before it held likes and search, recognised when merging a run of
+# one part into an older file.
+OLD_HEADINGS = ("## 9. The home timeline: a social data set, fan-out on read and on write",)
+# Every row this part adds to the Targets table starts with one of these, so a run of one part
+# can put the other's rows back (benchmarks_md.merge).
 TARGET_PREFIX = "home timeline: "
+TARGET_PREFIXES = (TARGET_PREFIX, *report_likes.TARGET_PREFIXES)
 # The hand-written findings below the region.
 FINDINGS = "[The home timeline: the design, from the measurements](#the-home-timeline-the-design-from-the-measurements)"
 P99_GOAL_MS = 20
@@ -56,6 +62,7 @@ def targets(data: dict) -> list[tuple[str, str, str, str, bool, float]]:
          f"< {POST_P99_GOAL_MS} ms", post.p99_ms < POST_P99_GOAL_MS, noise(during)),
         (f"{TARGET_PREFIX}read p99 while the celebrity posts vs at rest", f"{fmt_ms(during.p99_ms)} vs "
          f"{fmt_ms(rest.p99_ms)}", f"{worse:.2f}x", f"< {DURING_GOAL:g}x", worse < DURING_GOAL, noise(rest, during)),
+        *report_likes.targets(data),
     ]
 
 
@@ -87,6 +94,7 @@ def section(data: dict, measured_by: str) -> list[str]:
         *explain(s),
         *candidates(s, r),
         *independent(s, r),
+        *report_likes.section(s, r),
         *(["### Problems in this part", "", *(f"- {p}" for p in problems(data)), ""] if problems(data) else []),
     ]
 

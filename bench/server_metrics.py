@@ -57,3 +57,38 @@ class CacheReading:
 
 def cache_reading(url: str) -> CacheReading:
     return CacheReading.of(scrape(url))
+
+
+@dataclass(frozen=True)
+class BatchReading:
+    """One kind of batched work's counters (the `work` label of chirpy_db_batch*): batches,
+    the requests they answered, and the seconds those requests waited to be taken."""
+
+    batches: float
+    requests: float
+    waited_s: float
+
+    @classmethod
+    def of(cls, samples: dict[str, float], work: str) -> BatchReading:
+        label = f'{{work="{work}"}}'
+        names = ("chirpy_db_batches_total", "chirpy_db_batched_requests_total", "chirpy_db_batch_wait_seconds_total")
+        missing = [name for name in names if name + label not in samples]
+        if missing:
+            raise HarnessError(f"the server's metrics have no {', '.join(n + label for n in missing)}")
+        return cls(*(samples[name + label] for name in names))
+
+    def since(self, before: BatchReading) -> BatchReading:
+        return BatchReading(self.batches - before.batches, self.requests - before.requests,
+                            self.waited_s - before.waited_s)
+
+    @property
+    def mean_size(self) -> float:
+        return self.requests / self.batches if self.batches else math.nan
+
+    @property
+    def mean_wait_us(self) -> float:
+        return self.waited_s * 1e6 / self.requests if self.requests else math.nan
+
+
+def batch_reading(url: str, work: str) -> BatchReading:
+    return BatchReading.of(scrape(url), work)

@@ -36,6 +36,7 @@ import json
 import random
 import statistics
 import time
+import urllib.request
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,6 +53,9 @@ ACCESS_ISSUER = "chirpy-access"
 TOKEN_TTL_S = 4 * 3600
 # The database the social data set lives in, on the bench's cluster.
 DATABASE = "social"
+
+# Loopback only: no proxy from the environment.
+OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 # Tail exponent of the out-degree power law (Pareto): P(degree > x) ~ x^-1.5.
 DEGREE_ALPHA = 1.5
@@ -384,3 +388,14 @@ def reauthor(psql: Psql, shape: Shape, log) -> dict:
     share = psql.scalar(TIMELINE_SHARE_SQL)
     return {"seconds": seconds, "celebrity_chirps": int(celebrity),
             "timeline_share": [float(x) for x in share.strip("{}").split(",")]}
+
+
+def get_json(base_url: str, path: str, token: str | None = None) -> tuple[int, object]:
+    """GET `path`, as the token's user if any: the status and the JSON body (None for errors)."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    req = urllib.request.Request(base_url + path, headers=headers)
+    try:
+        with OPENER.open(req, timeout=30) as resp:
+            return resp.status, json.loads(resp.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, None

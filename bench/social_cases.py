@@ -11,6 +11,7 @@ a server of its own on it:
      time), filled for a sample of users; their reads, what a post costs them (the celebrity's,
      a median author's: latency and WAL), a follow's backfill, their storage, and reads while
      the celebrity posts, next to the server's statement while it posts without fan-out
+  f, g, h. likes, notifications and search (social_likes.py)
   e. the statements of a, on a copy of the data set whose authors' activity is independent of
      their popularity: how much the verdict owes to followed accounts writing more
 
@@ -20,12 +21,10 @@ sample of readers, and the server's (over HTTP) too.
 
 from __future__ import annotations
 
-import json
 import re
 import subprocess
 import threading
 import time
-import urllib.request
 from dataclasses import replace
 from pathlib import Path
 
@@ -33,12 +32,11 @@ from chirpy_harness.errors import HarnessError
 from chirpy_harness.launcher import Server
 
 import social
+import social_likes
 import social_sql
 from loadgen import LoadGen, Result
 from seed import USER_ID_SQL, Psql
 
-# Loopback only: no proxy from the environment.
-OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 HOME = f"/api/timelines/home?limit={social_sql.LIMIT}"
 # Readers whose first page every candidate must get exactly as the naive query does, besides
 # the celebrity, the median user and the heavy followers.
@@ -47,15 +45,6 @@ CHECKED_READERS = 12
 
 def log(message: str) -> None:
     print(f"::: bench: {message}", flush=True)
-
-
-def get_json(base_url: str, path: str, token: str) -> tuple[int, object]:
-    req = urllib.request.Request(base_url + path, headers={"Authorization": f"Bearer {token}"})
-    try:
-        with OPENER.open(req, timeout=30) as resp:
-            return resp.status, json.loads(resp.read())
-    except urllib.error.HTTPError as exc:
-        return exc.code, None
 
 
 class SocialBench:
@@ -102,6 +91,8 @@ class SocialBench:
         data["explain"] = self.explain(median, heavy[0])
         self.first_pages(load, files, heavy)
         data["post_rate"] = self.celebrity_posts(load, files)
+        data["likes"] = social_likes.LikesAndSearch(load, psql, server, shape, files["all"], self.tmp,
+                                                    concurrently).run()
         data["candidates"] = self.candidates(load, checked)
         data["log_errors"] = server.errors_in_log()
         log("social: stopping its server (SIGTERM)")
@@ -133,7 +124,7 @@ class SocialBench:
     def check_token(self, base_url: str, path: Path) -> None:
         """A minted token must get its user in: GET /api/users/me as the celebrity."""
         token = path.read_text().split()[0]
-        status, me = get_json(base_url, "/api/users/me", token)
+        status, me = social.get_json(base_url, "/api/users/me", token)
         if status != 200 or not isinstance(me, dict) or me.get("id") != social.user_id(1):
             raise HarnessError(f"a minted access token got {status} {me} from /api/users/me: does the server "
                                "still sign HS256 with JWT_SECRET, iss chirpy-access?")
@@ -153,7 +144,7 @@ class SocialBench:
         issued = int(time.time())
         for n in readers:
             token = social.mint_access_token(social.JWT_SECRET, social.user_id(n), issued)
-            status, page = get_json(base_url, HOME, token)
+            status, page = social.get_json(base_url, HOME, token)
             got = [c["id"] for c in page] if status == 200 and isinstance(page, list) else None
             want = self.naive_ids(n)
             if got != want:

@@ -11,7 +11,7 @@ from pathlib import Path
 from chirpy_harness import sqlfile
 
 from queries import SQL_DIR
-from seed import USER_ID_SQL
+from seed import CHIRP_ID_SQL, USER_ID_SQL
 
 PROTOTYPES = Path(__file__).resolve().parent / "sql"
 SERVER_PAGE = "home_timeline.sql"
@@ -111,6 +111,23 @@ def backfill(users: int) -> str:
                         str(INBOX_KEEP)) + "\n")
 
 
+LIKES = "likes_apply.sql"
+SEARCH = "search_chirps.sql"
+
+
+def like_toggle(chirp: int, users: int) -> str:
+    """The server's like statement, a group of one: a random user likes or unlikes chirp number
+    `chirp`, at random (as bench/wrk/like_storm.lua asks the server to)."""
+    statement = server(LIKES, f"array[{CHIRP_ID_SQL.format(n=str(chirp))}]", f"array[{USER_ID_SQL.format(n=':u')}]",
+                       "array[:l = 1]")
+    return f"\\set u random(1, {users})\n\\set l random(0, 1)\n{statement}\n"
+
+
+def search(word: str) -> str:
+    """The server's search statement, the first page of `word` for an anonymous reader."""
+    return server(SEARCH, f"'{word}'", *START, str(ROWS), "null::uuid") + "\n"
+
+
 def schema() -> str:
     return prototype("inbox_schema.sql") + "\n" + prototype("walk_first.sql") + "\n"
 
@@ -130,5 +147,7 @@ def check_all() -> None:
     post(True, 1)
     post(False, 1)
     backfill(10)
+    like_toggle(1, 10)
+    search("coffee")
     schema()
     fill(10)

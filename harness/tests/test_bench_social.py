@@ -190,6 +190,11 @@ def fake_social(data: dict, scale: float = 1.0) -> dict:
         res("social_pg_post_during_inbox", 8, p99=900, connections=1),
         res("social_pg_naive_independent", 300), res("social_pg_server_independent", 700),
         res("social_pg_walk_first_independent", 500),
+        res("social_hot_rest", 40_000, tool="wrk", p99=2), res("social_like_storm", 3_000, tool="wrk"),
+        res("social_pg_like_storm", 2_000), res("social_like_storm_during", 2_500, tool="wrk"),
+        res("social_hot_during", 25_000, tool="wrk", p99=4), res("social_like_burst", 3_000, tool="wrk"),
+        res("social_search_common", 900, tool="wrk", p99=45), res("social_pg_search_common", 1_000),
+        res("social_search_rare", 5_000, tool="wrk", p99=5), res("social_pg_search_rare", 6_000),
     ]
     data["cases"].update({r.name: r for r in cases})
     data["parts"] = [*data.get("parts", []), "social"]
@@ -208,6 +213,10 @@ def fake_social(data: dict, scale: float = 1.0) -> dict:
         "independent": {"seconds": 60.0, "celebrity_chirps": 67, "timeline_share": [0.005, 0.006, 0.01, 0.03]},
         "seed": {"steps": {"users": 0.3, "chirps": 60.0}, "seconds": 120.0, "figures": figures,
                  "triggers_off": {"chirps": ["chirps_record_posted"], "follows": ["follows_count"]}},
+        "likes": {"storm": {"likes": 4_990},
+                  "burst": {"likes": 10_000, "requests": 30_000, "inserted": 1, "updated": 420, "rows": 1,
+                            "actors": 10_000},
+                  "search": {"common": 220_000, "rare": 20}},
         "explain": {"median": plans, "heavy": plans, "median_naive": "Limit", "heavy_naive": "Limit"},
         "candidates": {"fill_seconds": 5.0, "checked_sql": {"walk_first": 17, "inboxes": 12}, "storage": storage,
                        "pulled": 36, "median_author": 3647, "followers": {"celebrity": 9_999, "median": 108},
@@ -220,12 +229,12 @@ def fake_social(data: dict, scale: float = 1.0) -> dict:
 class SocialReportTest(unittest.TestCase):
     def verdicts(self, data: dict) -> dict[str, bool]:
         return {name: met for name, _, _, _, met, _ in report_targets.targets(data)
-                if name.startswith(report_social.TARGET_PREFIX)}
+                if name.startswith(report_social.TARGET_PREFIXES)}
 
     def test_the_issues_targets(self):
         data, *_ = fake_run()
         v = self.verdicts(fake_social(data))
-        self.assertEqual(list(v.values()), [True, True, True, True, True])
+        self.assertEqual(list(v.values()), [True] * 10, v)
         v = self.verdicts(fake_social(fake_run()[0], scale=0.5))
         self.assertFalse(v["home timeline: first page, random users, vs pgbench naive query"])  # 0.62x
 
@@ -239,6 +248,20 @@ class SocialReportTest(unittest.TestCase):
         self.assertFalse(v["home timeline: read p99 while the celebrity posts vs at rest"])
         self.assertFalse(v["home timeline: the celebrity's POST p99 while timelines are read"])
         self.assertTrue(v["home timeline: first page, users following 5,000: p99"])
+
+    def test_likes_notifications_and_search(self):
+        data = fake_social(fake_run()[0])
+        r, likes = data["cases"], data["social"]["likes"]
+        r["social_like_storm"].rps = 1_390  # 0.695x pgbench's 2,000
+        r["social_hot_during"].rps = 19_999  # under half the 40,000 at rest
+        r["social_search_rare"].p99_ms = 50.0
+        likes["burst"]["rows"] = 2
+        v = self.verdicts(data)
+        self.assertFalse(v["likes: a storm on one chirp vs pgbench running the same statement"])
+        self.assertFalse(v["likes: reads of that chirp during the storm vs at rest"])
+        self.assertFalse(v["notifications: rows its author gets from 10,000 likes of one chirp"])
+        self.assertFalse(v["search: a rare word, first page, p99 at 32 connections"])
+        self.assertTrue(v["search: a common word, first page, p99 at 32 connections"])
 
     def test_the_section_renders_every_figure(self):
         data, *rest = fake_run()
@@ -280,9 +303,10 @@ class MergeTest(unittest.TestCase):
         self.assertIn("## 8. Metrics on vs off", merged)
         self.assertEqual(merged.count(report_social.HEADING), 1)
         rows = [line for line in merged.splitlines() if line.startswith("| ")]
-        self.assertEqual(len([r for r in rows if r.startswith(f"| {report_social.TARGET_PREFIX}")]), 5)
+        prefixes = tuple(f"| {p}" for p in report_social.TARGET_PREFIXES)
+        self.assertEqual(len([r for r in rows if r.startswith(prefixes)]), 10)
         table = merged.split("## Targets")[1].split("\n\n")[1].splitlines()
-        self.assertTrue(table[-1].startswith(f"| {report_social.TARGET_PREFIX}"), table[-1])
+        self.assertTrue(table[-1].startswith(prefixes), table[-1])
 
     def test_a_core_run_keeps_the_social_part(self):
         both, core, _ = self.regions()
