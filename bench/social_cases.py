@@ -30,6 +30,7 @@ from pathlib import Path
 
 from chirpy_harness.errors import HarnessError
 from chirpy_harness.launcher import Server
+from chirpy_harness.procstat import rss_bytes
 
 import social
 import social_likes
@@ -66,9 +67,11 @@ class SocialBench:
         log(f"social: a server on its own database ({social.DATABASE}), with the bench's JWT_SECRET")
         self.server = b.start_server(url, "server-social", extra_env={"JWT_SECRET": social.JWT_SECRET})
         server = self.server
+        time.sleep(1.0)
+        idle_rss = rss_bytes(server.pid)
         psql = self.psql = Psql(b.cluster.bin_dir, url)
         log(f"social: seeding {shape.users:,} users, {shape.chirps:,} chirps and their follows with SQL")
-        data: dict = {"shape": shape, "celebrity_rate": self.args.celebrity_rate,
+        data: dict = {"shape": shape, "celebrity_rate": self.args.celebrity_rate, "idle_rss": idle_rss,
                       "seed": social.load(server.url, psql, shape, log)}
         degrees = data["seed"].pop("degrees")
         log("social: the candidates' tables and functions (bench/sql/)")

@@ -208,7 +208,7 @@ def fake_social(data: dict, scale: float = 1.0) -> dict:
         ("bench_home_inbox", 400_000, 2_000), ("bench_home_inbox_hybrid", 120_000, 2_000),
         ("chirps", 1_000_000, 0), ("follows", 1_741_658, 0))}
     data["social"] = {
-        "shape": social.FULL, "celebrity_rate": 10.0, "post_rate": 9.5, "heavy": [5, 7, 9], "median_user": 37,
+        "shape": social.FULL, "idle_rss": 15 << 20, "celebrity_rate": 10.0, "post_rate": 9.5, "heavy": [5, 7, 9], "median_user": 37,
         "median_following": 100, "checked_http": 17, "log_errors": [],
         "independent": {"seconds": 60.0, "celebrity_chirps": 67, "timeline_share": [0.005, 0.006, 0.01, 0.03]},
         "seed": {"steps": {"users": 0.3, "chirps": 60.0}, "seconds": 120.0, "figures": figures,
@@ -234,7 +234,7 @@ class SocialReportTest(unittest.TestCase):
     def test_the_issues_targets(self):
         data, *_ = fake_run()
         v = self.verdicts(fake_social(data))
-        self.assertEqual(list(v.values()), [True] * 10, v)
+        self.assertEqual(list(v.values()), [True] * 11, v)
         v = self.verdicts(fake_social(fake_run()[0], scale=0.5))
         self.assertFalse(v["home timeline: first page, random users, vs pgbench naive query"])  # 0.62x
 
@@ -248,6 +248,8 @@ class SocialReportTest(unittest.TestCase):
         self.assertFalse(v["home timeline: read p99 while the celebrity posts vs at rest"])
         self.assertFalse(v["home timeline: the celebrity's POST p99 while timelines are read"])
         self.assertTrue(v["home timeline: first page, users following 5,000: p99"])
+        r["social_home_heavy"].rss_peak = (15 + 64 + 20 << 20) + 1
+        self.assertFalse(self.verdicts(data)["home timeline: peak RSS while timelines are read (cache 64 MiB)"])
 
     def test_likes_notifications_and_search(self):
         data = fake_social(fake_run()[0])
@@ -304,7 +306,7 @@ class MergeTest(unittest.TestCase):
         self.assertEqual(merged.count(report_social.HEADING), 1)
         rows = [line for line in merged.splitlines() if line.startswith("| ")]
         prefixes = tuple(f"| {p}" for p in report_social.TARGET_PREFIXES)
-        self.assertEqual(len([r for r in rows if r.startswith(prefixes)]), 10)
+        self.assertEqual(len([r for r in rows if r.startswith(prefixes)]), 11)
         table = merged.split("## Targets")[1].split("\n\n")[1].splitlines()
         self.assertTrue(table[-1].startswith(prefixes), table[-1])
 
