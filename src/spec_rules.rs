@@ -4,6 +4,7 @@
 //! client's terms (poem-openapi's own messages name internal types such as
 //! `string_uuid` or `NewChirp`). Read from the spec, so it cannot drift from the routes.
 
+use crate::domain::ChirpBody;
 use serde_json::Value;
 
 /// The web app's files are only ever read.
@@ -231,16 +232,21 @@ fn describe(schema: &Value, schemas: &Value) -> String {
     match (schema["type"].as_str(), schema["format"].as_str()) {
         (Some("string"), Some("uuid")) => "a UUID".to_owned(),
         (Some("string"), Some("email")) => "an email address (a string)".to_owned(),
-        (Some("string"), _) => match schema["pattern"].as_str() {
-            Some("^[0-9a-fA-F]{48}$") => "48 hexadecimal characters (the cursor of a `Link` header)".to_owned(),
-            Some(pattern) => format!("a string matching {pattern}"),
-            None => match (schema["minLength"].as_u64(), schema["maxLength"].as_u64()) {
+        (Some("string"), _) => {
+            let sized = match (schema["minLength"].as_u64(), schema["maxLength"].as_u64()) {
                 (Some(min), Some(max)) => format!("a string of {min} to {max} characters"),
                 (None, Some(max)) => format!("a string of at most {max} characters"),
                 (Some(min), None) => format!("a string of at least {min} characters"),
                 (None, None) => "a string".to_owned(),
-            },
-        },
+            };
+            match schema["pattern"].as_str() {
+                Some("^[0-9a-fA-F]{48}$") => "48 hexadecimal characters (the cursor of a `Link` header)".to_owned(),
+                // Too long to quote: what it says, in words.
+                Some(ChirpBody::PATTERN) => format!("{sized}, something visible among them and no NUL"),
+                Some(pattern) => format!("a string matching {pattern}"),
+                None => sized,
+            }
+        }
         (Some("integer"), _) => bounds("a whole number"),
         (Some("number"), _) => bounds("a number"),
         (Some("boolean"), _) => "true or false".to_owned(),
@@ -298,7 +304,7 @@ mod tests {
         );
         assert_eq!(
             problem("GET", "/api/search/chirps", Some("q")),
-            "Invalid q: must be a string of 1 to 200 characters"
+            "Invalid q: must be a string of 1 to 200 characters, something visible among them and no NUL"
         );
         assert_eq!(
             problem("GET", "/api/chirps", Some("limit")),
