@@ -26,7 +26,10 @@ from chirpy_client.api.auth import login, refresh_token, revoke_token
 from chirpy_client.api.chirps import create_chirp, delete_chirp, get_chirp, list_chirps
 from chirpy_client.api.follows import follow, list_followers, list_following, unfollow
 from chirpy_client.api.likes import like_chirp, list_likes, unlike_chirp
+from chirpy_client.api.moderation import create_report
+from chirpy_client.api.notifications import count_unread_notifications, list_notifications, set_notifications_marker
 from chirpy_client.api.profiles import get_profile
+from chirpy_client.api.safety import block, list_blocks, list_mutes, mute, unblock, unmute
 from chirpy_client.api.search import search_chirps, search_users
 from chirpy_client.api.threads import get_thread
 from chirpy_client.api.timelines import get_home_timeline, stream_home_timeline
@@ -40,15 +43,21 @@ from chirpy_client.models import (
     FollowEdge,
     LoggedIn,
     Login,
+    Marker,
     NewChirp,
+    NewMarker,
+    NewReport,
     NewUser,
+    NotificationType,
     PolkaEvent,
     PolkaEventData,
     Profile,
     ProfileEdit,
     Refreshed,
+    Report,
     SortOrder,
     Thread,
+    Unread,
     User,
 )
 from chirpy_client.types import UNSET
@@ -545,6 +554,81 @@ def reply_like_and_search(
         expect(search_users.sync_detailed(client=anonymous, q=q), 400, ErrorBody)
 
 
+def notified_and_protected(
+    base_url: str,
+    walt: User,
+    walt_client: AuthenticatedClient,
+    jesse: User,
+    jesse_client: AuthenticatedClient,
+    skyler: User,
+    skyler_client: AuthenticatedClient,
+) -> None:
+    """Skyler follows Walt and likes a chirp of his: Walt is notified, reads up to them (the
+    marker), and an unlike takes its notification back. Walt blocks Jesse: no follow and no like
+    either way until he unblocks. Skyler mutes Walt: his chirps leave her home until she
+    unmutes. Jesse reports Walt; nobody can report themselves."""
+    anonymous = Client(base_url=base_url, raise_on_unexpected_status=True)
+    chirp = expect(create_chirp.sync_detailed(client=walt_client, body=NewChirp("Notify me")), 201, Chirp)
+    expect(follow.sync_detailed(walt.id, client=skyler_client), 204, None)
+    expect(like_chirp.sync_detailed(chirp.id, client=skyler_client), 204, None)
+
+    def skylers(found: list) -> set:
+        return {(n.type_, n.chirp_id if n.type_ == "like" else None) for n in found if n.actor_id == skyler.id}
+
+    def walts_notifications(**query) -> list:
+        return expect(list_notifications.sync_detailed(client=walt_client, **query), 200, list)
+
+    found = settled(walts_notifications, lambda found: {("follow", None), ("like", chirp.id)} <= skylers(found))
+    assert {("follow", None), ("like", chirp.id)} <= skylers(found), found
+    assert [int(n.id) for n in found] == sorted((int(n.id) for n in found), reverse=True), "newest first"
+    likes_only = walts_notifications(types=[NotificationType.LIKE])
+    assert likes_only and all(n.type_ == "like" for n in likes_only), likes_only
+    assert expect(count_unread_notifications.sync_detailed(client=walt_client), 200, Unread).count >= 2
+    marker = expect(set_notifications_marker.sync_detailed(client=walt_client, body=NewMarker(found[0].id)), 200,
+                    Marker)
+    assert marker.last_read_id == found[0].id, marker
+    assert expect(count_unread_notifications.sync_detailed(client=walt_client), 200, Unread).count == 0
+    expect(count_unread_notifications.sync_detailed(client=anonymous), 401, ErrorBody)
+    expect(unlike_chirp.sync_detailed(chirp.id, client=skyler_client), 204, None)
+    found = settled(walts_notifications, lambda found: ("like", chirp.id) not in skylers(found))
+    assert ("like", chirp.id) not in skylers(found), "an unlike takes its notification back"
+
+    # A block works both ways; a block list is the blocker's own.
+    expect(block.sync_detailed(jesse.id, client=walt_client), 204, None)
+    expect(block.sync_detailed(jesse.id, client=walt_client), 204, None)
+    blocked = expect(list_blocks.sync_detailed(client=walt_client), 200, list)
+    assert [p.user_id for p in blocked] == [jesse.id], blocked
+    assert expect(list_blocks.sync_detailed(client=jesse_client), 200, list) == []
+    expect(block.sync_detailed(walt.id, client=walt_client), 400, ErrorBody)
+    for refused in (follow.sync_detailed(walt.id, client=jesse_client), follow.sync_detailed(jesse.id, client=walt_client),
+                    like_chirp.sync_detailed(chirp.id, client=jesse_client)):
+        assert expect(refused, 403, ErrorBody).error, refused.content
+    expect(unblock.sync_detailed(jesse.id, client=walt_client), 204, None)
+    expect(like_chirp.sync_detailed(chirp.id, client=jesse_client), 204, None)
+    expect(unlike_chirp.sync_detailed(chirp.id, client=jesse_client), 204, None)
+
+    # A mute hides Walt from Skyler's home (she follows him), and only from hers.
+    def in_skylers_home() -> bool:
+        page = expect(get_home_timeline.sync_detailed(client=skyler_client, limit=100), 200, list)
+        return chirp.id in {c.id for c in page}
+
+    assert in_skylers_home()
+    expect(mute.sync_detailed(walt.id, client=skyler_client), 204, None)
+    assert [p.user_id for p in expect(list_mutes.sync_detailed(client=skyler_client), 200, list)] == [walt.id]
+    assert not in_skylers_home(), "a mute shows at once in the muter's own home"
+    expect(unmute.sync_detailed(walt.id, client=skyler_client), 204, None)
+    assert in_skylers_home()
+    expect(unfollow.sync_detailed(walt.id, client=skyler_client), 204, None)
+
+    # Reports: about someone else and their chirps, never oneself.
+    report = NewReport(user_id=walt.id, reason="Spam, every few seconds.", chirp_ids=[chirp.id])
+    filed = expect(create_report.sync_detailed(client=jesse_client, body=report), 201, Report)
+    assert (filed.reporter_id, filed.user_id, filed.chirp_ids, filed.status) == (jesse.id, walt.id, [chirp.id], "open")
+    yourself = NewReport(user_id=jesse.id, reason="Me?")
+    assert expect(create_report.sync_detailed(client=jesse_client, body=yourself), 400, ErrorBody).error
+    expect(create_report.sync_detailed(client=anonymous, body=report), 401, ErrorBody)
+
+
 def main(base_url: str, polka_key: str) -> None:
     anonymous = Client(base_url=base_url, raise_on_unexpected_status=True)
     suffix = uuid.uuid4().hex[:12]
@@ -698,6 +782,7 @@ def main(base_url: str, polka_key: str) -> None:
 
     follow_and_read_a_timeline(base_url, walt, walt_client, jesse, jesse_session.token)
     reply_like_and_search(base_url, f"w{suffix}", walt, walt_client, jesse, jesse_client, skyler, skyler_client)
+    notified_and_protected(base_url, walt, walt_client, jesse, jesse_client, skyler, skyler_client)
 
     print("python client journey: ok (generated with openapi-python-client)")
 
