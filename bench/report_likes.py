@@ -3,25 +3,19 @@ rows of the Targets table."""
 
 from __future__ import annotations
 
-import math
 
 from chirpy_harness.report import fmt_ms, fmt_rate
 
 import social_likes
 import social_sql
 from loadgen import Result
-from report_rows import case_table, ratio, row, shown
+from report_rows import at_most, busiest, case_table, ratio, row, shown
 
 # Every row of the Targets table from here starts with one of these (benchmarks_md.merge).
 TARGET_PREFIXES = ("likes: ", "notifications: ", "search: ")
 STORM_GOAL = 0.7
 HOT_DURING_GOAL = 0.5
 SEARCH_P99_GOAL_MS = 50
-
-
-def cut(x: float) -> str:
-    """Two decimals, cut rather than rounded (see report_targets.at_most)."""
-    return "nan" if math.isnan(x) else f"{math.floor(x * 100 + 1e-9) / 100:.2f}"
 
 
 def targets(data: dict) -> list[tuple[str, str, str, str, bool, float]]:
@@ -31,15 +25,13 @@ def targets(data: dict) -> list[tuple[str, str, str, str, bool, float]]:
     rest, during = r["social_hot_rest"], r["social_hot_during"]
     burst = likes["burst"]
 
-    def noise(*cases: Result) -> float:
-        return max((c.other_cpu for c in cases if not math.isnan(c.other_cpu)), default=0.0)
-
+    noise = busiest
     x, kept = ratio(storm.rps, pg.rps), ratio(during.rps, rest.rps)
     out = [
         ("likes: a storm on one chirp vs pgbench running the same statement", f"{fmt_rate(storm.rps)} vs "
-         f"{fmt_rate(pg.rps)} /s", f"{cut(x)}x", f">= {STORM_GOAL:g}x", x >= STORM_GOAL, noise(storm, pg)),
+         f"{fmt_rate(pg.rps)} /s", f"{at_most(x)}x", f">= {STORM_GOAL:g}x", x >= STORM_GOAL, noise(storm, pg)),
         ("likes: reads of that chirp during the storm vs at rest", f"{fmt_rate(during.rps)} vs "
-         f"{fmt_rate(rest.rps)} /s", f"{cut(kept)}x", f">= {HOT_DURING_GOAL:g}x", kept >= HOT_DURING_GOAL,
+         f"{fmt_rate(rest.rps)} /s", f"{at_most(kept)}x", f">= {HOT_DURING_GOAL:g}x", kept >= HOT_DURING_GOAL,
          noise(rest, during)),
         (f"notifications: rows its author gets from {burst['likes']:,} likes of one chirp",
          f"{burst['rows']} (updated {burst['updated']:,} times)", "", "1 (grouped)", burst["rows"] == 1,

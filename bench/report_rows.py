@@ -15,6 +15,17 @@ from loadgen import Result
 MIB = 1024 * 1024
 
 
+def at_most(x: float) -> str:
+    """`x` to two decimals, cut rather than rounded, so that a ratio just under its goal is
+    never shown as the goal itself next to a MISS (1.496 is 1.49, not 1.50)."""
+    return "nan" if math.isnan(x) else f"{math.floor(x * 100 + 1e-9) / 100:.2f}"
+
+
+def busiest(*cases: Result) -> float:
+    """The most other cores any of `cases` saw busy (0 when none was measured)."""
+    return max((c.other_cpu for c in cases if not math.isnan(c.other_cpu)), default=0.0)
+
+
 def ratio(x: float, y: float) -> float:
     return x / y if y else math.nan
 

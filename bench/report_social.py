@@ -15,7 +15,7 @@ import social_sql
 from cases import CACHE_MIB
 import report_likes
 from loadgen import Result
-from report_rows import case_table, ratio, row, shown
+from report_rows import at_most, busiest, case_table, ratio, row, shown
 from social_cases import HOME
 
 HEADING = "## 9. The social data set: the home timeline, likes, notifications and search"
@@ -36,11 +36,6 @@ DURING_GOAL = 2.0
 RSS_MARGIN_MIB = 20
 
 
-def at_most(x: float) -> str:
-    """Two decimals, cut rather than rounded (see report_targets.at_most)."""
-    return "nan" if math.isnan(x) else f"{math.floor(x * 100 + 1e-9) / 100:.2f}"
-
-
 def targets(data: dict) -> list[tuple[str, str, str, str, bool, float]]:
     """(target, measured, ratio, goal, met, noise) for the issue's table."""
     r: dict[str, Result] = data["cases"]
@@ -48,9 +43,7 @@ def targets(data: dict) -> list[tuple[str, str, str, str, bool, float]]:
     home, naive, heavy = r["social_home"], r["social_pg_naive"], r["social_home_heavy"]
     rest, during, post = r["social_home_rest"], r["social_home_during"], r["social_celebrity_post"]
 
-    def noise(*cases: Result) -> float:
-        return max((c.other_cpu for c in cases if not math.isnan(c.other_cpu)), default=0.0)
-
+    noise = busiest
     peak = max(c.rss_peak for c in (home, heavy, rest, during))
     budget = s["idle_rss"] + (CACHE_MIB + RSS_MARGIN_MIB) * 1024 * 1024
     x = ratio(home.rps, naive.rps)

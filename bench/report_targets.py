@@ -10,7 +10,7 @@ from chirpy_harness.report import fmt_ms, fmt_rate, mib
 import report_social
 from cases import CACHE_MIB, NEWEST, NOISY_OTHER_CORES
 from loadgen import Result
-from report_rows import MIB, metrics_ratio, per_chirp_us, ratio
+from report_rows import MIB, at_most, metrics_ratio, per_chirp_us, ratio
 
 FINDINGS = "[Where targets are missed, and why](#where-targets-are-missed-and-why)"
 # Below this share of cache hits, the hot case did not measure what it says.
@@ -53,12 +53,6 @@ def core_problems(data: dict) -> list[str]:
         out.append(f"get_cold: {data['cold']['cache'].hits:.0f} cache hits on a server with CHIRP_CACHE_MIB=0")
     out += [f"server log: {line}" for line in data.get("log_errors", [])[:5]]
     return out
-
-
-def at_most(x: float) -> str:
-    """`x` to two decimals, cut rather than rounded, so that a ratio just under its goal is
-    never shown as the goal itself next to a MISS (1.496 is 1.49, not 1.50)."""
-    return "nan" if math.isnan(x) else f"{math.floor(x * 100 + 1e-9) / 100:.2f}"
 
 
 def storm_budget(data: dict) -> float:
