@@ -1,7 +1,7 @@
 """`just bench`: Chirpy's throughput, latency and memory, next to the ceilings that bound them.
 
 It starts a throwaway PostgreSQL (`devpg run`, with PostgreSQL's durability defaults) and the
-server on it (`chirpy serve`, DATABASE_URL, PLATFORM=dev, PORT=0, CHIRP_CACHE_MIB=64 and
+server on it (`chirpy serve`, DATABASE_URL, PLATFORM=dev, PORT=0, CHIRP_CACHE_MIB=96 and
 METRICS_ADDR on a port of its own, so the cache's hits are counted), both pinned to the same
 CPUs, in an empty temp working directory; binaries from CHIRPY_BIN_DIR, else a cargo build
 (release; debug with --quick). It seeds 1,000 users (one signed up through the API for a real

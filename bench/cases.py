@@ -23,7 +23,7 @@ from social_cases import SocialBench
 
 TOKEN_USERS = 16  # users logged in for the POST /api/chirps case
 # The server's default CHIRP_CACHE_MIB, set explicitly so the memory target names the same number.
-CACHE_MIB = 64
+CACHE_MIB = 96
 # The newest page of the feed a client asks for: GET /api/chirps?sort=desc&limit=NEWEST.
 NEWEST = 100
 # Chirps whose ETags are fetched for the If-None-Match case (all of them when fewer).

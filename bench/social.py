@@ -390,6 +390,16 @@ def reauthor(psql: Psql, shape: Shape, log) -> dict:
             "timeline_share": [float(x) for x in share.strip("{}").split(",")]}
 
 
+def send(base_url: str, method: str, path: str, token: str) -> int:
+    """A bodiless `method` request as the token's user: its status."""
+    req = urllib.request.Request(base_url + path, method=method, headers={"Authorization": f"Bearer {token}"})
+    try:
+        with OPENER.open(req, timeout=30) as resp:
+            return resp.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
 def get_json(base_url: str, path: str, token: str | None = None) -> tuple[int, object]:
     """GET `path`, as the token's user if any: the status and the JSON body (None for errors)."""
     headers = {"Authorization": f"Bearer {token}"} if token else {}

@@ -3,8 +3,10 @@
 //! only disappears, so that part of its JSON (a [`Fragment`]) stays right until the chirp is
 //! deleted (for a chirp) or any chirp is posted or deleted (for a page). Its counts (likes,
 //! replies) do change: they are kept apart, per chirp, spliced into the JSON at each
-//! response, and forgotten on their own when they change, so a storm of likes on a hot chirp
-//! costs its cached page nothing and its counts one read each time they change.
+//! response, and marked outdated on their own when they change. The next read takes them
+//! again from the primary; readers that come while that read is on its way get the outdated
+//! ones rather than all going to the primary at once. So a storm of likes on a hot chirp
+//! costs its cached page nothing and its counts one read at a time, not one per reader.
 //!
 //! Every instance hears every post and deletion (see `changes`) and evicts at once; the
 //! instance that deletes evicts before it answers. While it cannot hear (its LISTEN session
@@ -170,6 +172,8 @@ pub struct ChirpCache {
     pages: Option<Sized<PageKey, Arc<CachedPage>>>,
     /// Counts as the primary last gave them, and when.
     counts: Option<Sized<Uuid, Counted>>,
+    /// Chirps whose outdated counts one reader is reading again (see [`Refreshing`]).
+    refreshing: Mutex<HashSet<Uuid>>,
     /// Bumped for a chirp (by its id's hash) whenever its counts change, so a read of counts
     /// that began before the change never puts them in afterwards.
     counts_generations: Box<[AtomicU64]>,
@@ -185,24 +189,61 @@ pub struct ChirpCache {
 }
 
 /// Pages get this share of the budget (1/16): a few are all that is ever hot, each at most
-/// 1,000 chirps (a longer list is streamed, never kept); counts as much.
+/// 1,000 chirps (a longer list is streamed, never kept). Counts get 1/8: an entry is about
+/// a sixth of a chirp's, and every cached chirp read needs its counts too.
 const PAGES_SHARE: u64 = 16;
-const COUNTS_SHARE: u64 = 16;
+const COUNTS_SHARE: u64 = 8;
 /// Counts older than this are read again: a change whose announcement was lost (an
-/// instance that died between its commit and its NOTIFY) shows within this long.
-pub const COUNTS_FOR: std::time::Duration = std::time::Duration::from_secs(5);
+/// instance that died between its commit and its NOTIFY, and a liker that never retried)
+/// shows within this long. Every kept chirp's counts are read once per this long, so it is
+/// long: a minute of 100,000 hot chirps is 1,700 reads a second.
+pub const COUNTS_FOR: std::time::Duration = std::time::Duration::from_secs(60);
 const COUNTS_GENERATIONS: usize = 256;
+/// What a counts entry costs beyond its value: key and `quick_cache`'s slot and table.
+/// Measured: 89 bytes an entry in all for 100,000 entries of 40 bytes.
+const COUNTS_OVERHEAD: u64 = 56;
 
-/// Counts, and when they were read.
+/// Counts, the generation of their chirp's bucket when their read began, and when that was.
 #[derive(Debug, Clone, Copy)]
 struct Counted {
     counts: Counts,
+    generation: u64,
     at: std::time::Instant,
 }
 
-/// A miss of a chirp's counts, and the generation it was seen in.
-#[derive(Debug, Clone, Copy)]
-pub struct CountsMiss(u64);
+/// A miss of a chirp's counts: the generation it was seen in and when; and, if the cache
+/// had outdated ones, the claim to read them again.
+#[derive(Debug)]
+pub struct CountsMiss<'a> {
+    generation: u64,
+    at: std::time::Instant,
+    _refreshing: Option<Refreshing<'a>>,
+}
+
+/// One reader's claim to read a chirp's outdated counts again; given up when it is dropped
+/// (read, failed or cancelled), so a cancelled read never leaves the others stuck.
+#[derive(Debug)]
+pub struct Refreshing<'a> {
+    refreshing: &'a Mutex<HashSet<Uuid>>,
+    id: Uuid,
+}
+
+impl Drop for Refreshing<'_> {
+    fn drop(&mut self) {
+        lock(self.refreshing).remove(&self.id);
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// The counts generations before a read of many chirps (a page), so that the counts it
+/// finds can be kept.
+pub struct CountsBefore {
+    generations: Vec<u64>,
+    at: std::time::Instant,
+}
 /// Changes kept in mind, so the log's copy of a change already heard is not applied again:
 /// far more than the log's reader ever lags behind.
 const REMEMBERED_CHANGES: usize = 8192;
@@ -223,6 +264,7 @@ impl ChirpCache {
             chirps: sized(bytes - bytes / PAGES_SHARE - bytes / COUNTS_SHARE, lifecycle.clone()),
             pages: sized(bytes / PAGES_SHARE, lifecycle.clone()),
             counts: sized(bytes / COUNTS_SHARE, lifecycle),
+            refreshing: Mutex::default(),
             counts_generations: (0..COUNTS_GENERATIONS).map(|_| AtomicU64::new(0)).collect(),
             trusted: AtomicBool::new(false),
             chirps_generation: AtomicU64::new(0),
@@ -337,58 +379,114 @@ impl ChirpCache {
         }
     }
 
-    fn counts_generation(&self, id: Uuid) -> &AtomicU64 {
+    fn counts_bucket(id: Uuid) -> usize {
         let mut hasher = std::hash::DefaultHasher::new();
         id.hash(&mut hasher);
-        &self.counts_generations[hasher.finish() as usize % COUNTS_GENERATIONS]
+        hasher.finish() as usize % COUNTS_GENERATIONS
     }
 
-    /// The chirp's counts, if the cache has them from the last `COUNTS_FOR`.
-    pub fn counts(&self, id: Uuid) -> Result<Counts, CountsMiss> {
+    fn counts_generation(&self, id: Uuid) -> &AtomicU64 {
+        &self.counts_generations[Self::counts_bucket(id)]
+    }
+
+    /// The chirp's counts, if the cache has them current (read after their last change, in
+    /// the last `COUNTS_FOR`), or outdated while another reader is reading them again.
+    /// Otherwise a miss: the caller reads them and gives them to
+    /// [`ChirpCache::remember_counts`].
+    pub fn counts(&self, id: Uuid) -> Result<Counts, CountsMiss<'_>> {
+        let generation = self.counts_generation(id).load(Ordering::Acquire);
         let kept = match &self.counts {
             Some(counts) if self.usable(&self.counts) => counts.get(&id),
             _ => None,
         };
-        match kept.filter(|kept| kept.at.elapsed() < COUNTS_FOR) {
-            Some(kept) => {
+        let refreshing = match kept {
+            Some(kept) if kept.generation == generation && kept.at.elapsed() < COUNTS_FOR => {
                 self.hit();
-                Ok(kept.counts)
+                return Ok(kept.counts);
             }
-            None => {
-                self.stats.misses.fetch_add(1, Ordering::Relaxed);
-                Err(CountsMiss(self.counts_generation(id).load(Ordering::Acquire)))
-            }
+            Some(kept) => match self.claim_refresh(id) {
+                Some(claim) => Some(claim),
+                // Another reader is reading them again: these miss only the changes since
+                // the last read, and cost nothing while the next is on its way.
+                None => {
+                    self.hit();
+                    return Ok(kept.counts);
+                }
+            },
+            None => None,
+        };
+        self.stats.misses.fetch_add(1, Ordering::Relaxed);
+        Err(CountsMiss {
+            generation,
+            at: std::time::Instant::now(),
+            _refreshing: refreshing,
+        })
+    }
+
+    fn claim_refresh(&self, id: Uuid) -> Option<Refreshing<'_>> {
+        let claimed = lock(&self.refreshing).insert(id);
+        claimed.then(|| Refreshing {
+            refreshing: &self.refreshing,
+            id,
+        })
+    }
+
+    /// A miss for counts the caller wants read again whatever the cache has (taken before
+    /// the read).
+    pub fn counts_miss(&self, id: Uuid) -> CountsMiss<'_> {
+        CountsMiss {
+            generation: self.counts_generation(id).load(Ordering::Acquire),
+            at: std::time::Instant::now(),
+            _refreshing: None,
         }
     }
 
-    /// A miss for counts the cache has but the caller wants read again.
-    pub fn counts_miss(&self, id: Uuid) -> CountsMiss {
-        CountsMiss(self.counts_generation(id).load(Ordering::Acquire))
-    }
-
-    /// Keeps counts the primary gave after `miss`, unless they changed since.
-    pub fn remember_counts(&self, miss: CountsMiss, id: Uuid, counts: Counts) {
+    /// Keeps counts read after `miss`, unless the cache has some read later. Counts that
+    /// changed during the read are kept as outdated: served only while they are read again.
+    pub fn remember_counts(&self, miss: CountsMiss<'_>, id: Uuid, counts: Counts) {
         let Some(cache) = self.counts.as_ref().filter(|_| self.usable(&self.counts)) else {
             return;
         };
-        let generation = self.counts_generation(id);
-        if generation.load(Ordering::Acquire) != miss.0 {
+        let later = |kept: &Counted| (kept.generation, kept.at) >= (miss.generation, miss.at);
+        if cache.get(&id).is_some_and(|kept| later(&kept)) {
             return;
         }
-        let at = std::time::Instant::now();
-        cache.insert(id, Counted { counts, at });
-        if generation.load(Ordering::Acquire) != miss.0 {
-            cache.remove_if(&id, |kept| kept.at == at);
+        cache.insert(
+            id,
+            Counted {
+                counts,
+                generation: miss.generation,
+                at: miss.at,
+            },
+        );
+    }
+
+    /// The counts generations now, before a page is read.
+    pub fn counts_before_read(&self) -> CountsBefore {
+        CountsBefore {
+            generations: self
+                .counts_generations
+                .iter()
+                .map(|generation| generation.load(Ordering::Acquire))
+                .collect(),
+            at: std::time::Instant::now(),
         }
     }
 
+    /// Keeps a chirp's counts from a read that began at `before`.
+    pub fn remember_counts_read(&self, before: &CountsBefore, id: Uuid, counts: Counts) {
+        let miss = CountsMiss {
+            generation: before.generations[Self::counts_bucket(id)],
+            at: before.at,
+            _refreshing: None,
+        };
+        self.remember_counts(miss, id, counts);
+    }
+
     /// The chirp's counts changed (a like, an unlike, a reply posted or deleted; here, or as
-    /// announced): read them again next time.
+    /// announced): those kept are outdated from now on.
     pub fn counts_changed(&self, id: Uuid) {
         self.counts_generation(id).fetch_add(1, Ordering::AcqRel);
-        if let Some(counts) = &self.counts {
-            counts.remove(&id);
-        }
     }
 
     /// A chirp was posted, as announced (or by this instance): applied now, and kept in
@@ -422,7 +520,7 @@ impl ChirpCache {
     }
 
     fn heard(&self, id: Uuid) {
-        let mut heard = self.heard.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut heard = lock(&self.heard);
         if heard.1.insert(id) {
             heard.0.push_back(id);
             if heard.0.len() > REMEMBERED_CHANGES
@@ -434,11 +532,7 @@ impl ChirpCache {
     }
 
     fn was_heard(&self, id: Uuid) -> bool {
-        self.heard
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .1
-            .contains(&id)
+        lock(&self.heard).1.contains(&id)
     }
 
     /// Every page may be missing a new chirp.
@@ -524,7 +618,7 @@ impl Weighter<PageKey, Arc<CachedPage>> for ByBytes {
 
 impl Weighter<Uuid, Counted> for ByBytes {
     fn weight(&self, _: &Uuid, _: &Counted) -> u64 {
-        (std::mem::size_of::<Counted>() as u64) + ENTRY_OVERHEAD
+        (std::mem::size_of::<Counted>() as u64) + COUNTS_OVERHEAD
     }
 }
 
@@ -598,24 +692,59 @@ mod tests {
     }
 
     #[test]
-    fn counts_are_kept_until_they_change_and_a_read_from_before_a_change_is_not() {
+    fn counts_are_kept_until_they_change_and_a_read_from_before_a_change_is_not_current() {
         let cache = trusted(1);
         let id = Uuid::from_u128(40);
+        let (one, two) = (Counts { likes: 1, replies: 0 }, Counts { likes: 2, replies: 0 });
         let seen = cache.counts(id).unwrap_err();
-        cache.remember_counts(seen, id, Counts { likes: 1, replies: 0 });
-        assert_eq!(cache.counts(id).unwrap(), Counts { likes: 1, replies: 0 });
-        let seen = cache.counts(Uuid::from_u128(41)).unwrap_err();
+        cache.remember_counts(seen, id, one);
+        assert_eq!(cache.counts(id).unwrap(), one);
+        let other = cache.counts(Uuid::from_u128(41)).unwrap_err();
         cache.counts_changed(id);
-        assert!(cache.counts(id).is_err(), "changed: read again");
-        let stale = cache.counts(id).unwrap_err();
+        let stale = cache.counts(id).expect_err("changed: read again");
         cache.counts_changed(id);
-        cache.remember_counts(stale, id, Counts { likes: 1, replies: 0 });
-        assert!(cache.counts(id).is_err(), "read before the change: not kept");
-        cache.remember_counts(seen, Uuid::from_u128(41), Counts::default());
+        cache.remember_counts(stale, id, one);
+        let again = cache.counts(id).expect_err("read before a change: not current");
+        cache.remember_counts(again, id, two);
+        assert_eq!(cache.counts(id).unwrap(), two);
+        cache.remember_counts(other, Uuid::from_u128(41), Counts::default());
         assert!(
             cache.counts(Uuid::from_u128(41)).is_ok(),
             "another chirp's change is no matter"
         );
+    }
+
+    #[test]
+    fn while_one_reader_reads_changed_counts_again_the_others_get_the_kept_ones() {
+        let cache = trusted(1);
+        let id = Uuid::from_u128(42);
+        let (one, two) = (Counts { likes: 1, replies: 0 }, Counts { likes: 2, replies: 0 });
+        cache.remember_counts(cache.counts_miss(id), id, one);
+        cache.counts_changed(id);
+        let first = cache.counts(id).expect_err("the first reader reads them again");
+        assert_eq!(cache.counts(id).unwrap(), one, "the others meanwhile: the kept ones");
+        drop(first);
+        let second = cache.counts(id).expect_err("a read given up lets the next one read");
+        let fresher = cache.counts_miss(id);
+        cache.remember_counts(fresher, id, two);
+        cache.remember_counts(second, id, one);
+        assert_eq!(
+            cache.counts(id).unwrap(),
+            two,
+            "an earlier read never replaces a later one"
+        );
+    }
+
+    #[test]
+    fn a_page_read_keeps_the_counts_current_when_it_began() {
+        let cache = trusted(1);
+        let (quiet, liked) = (Uuid::from_u128(43), Uuid::from_u128(44));
+        let before = cache.counts_before_read();
+        cache.counts_changed(liked);
+        cache.remember_counts_read(&before, quiet, Counts::default());
+        cache.remember_counts_read(&before, liked, Counts::default());
+        assert!(cache.counts(quiet).is_ok());
+        assert!(cache.counts(liked).is_err(), "liked during the read");
     }
 
     #[test]

@@ -31,7 +31,7 @@ pub struct Config {
     pub hash_params: HashParams,
     pub limits: Limits,
     pub login_throttle: ThrottleSettings,
-    /// `CHIRP_CACHE_MIB` (64): the chirp cache's size; 0 turns it off.
+    /// `CHIRP_CACHE_MIB` (96): the chirp cache's size; 0 turns it off.
     pub chirp_cache_mib: u64,
     /// `MAX_EVENT_STREAMS` (1000): live feeds open at once; more get 503.
     pub max_event_streams: usize,
@@ -353,7 +353,7 @@ impl Config {
             hash_params,
             limits,
             login_throttle,
-            chirp_cache_mib: number("CHIRP_CACHE_MIB", 64, 0..=64 * 1024)?,
+            chirp_cache_mib: number("CHIRP_CACHE_MIB", 96, 0..=64 * 1024)?,
             max_event_streams: number("MAX_EVENT_STREAMS", 1000, 1..=100_000)? as usize,
             stream_heartbeat: secs("STREAM_HEARTBEAT_SECS", 15, 1..=300)?,
             cors_allowed_origins,

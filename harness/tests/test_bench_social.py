@@ -210,6 +210,7 @@ def fake_social(data: dict, scale: float = 1.0) -> dict:
     data["social"] = {
         "shape": social.FULL, "idle_rss": 15 << 20, "celebrity_rate": 10.0, "post_rate": 9.5, "heavy": [5, 7, 9], "median_user": 37,
         "median_following": 100, "checked_http": 17, "log_errors": [],
+        "follow_then_read": {"pairs": 20, "p50_ms": 30.0, "max_ms": 80.0},
         "independent": {"seconds": 60.0, "celebrity_chirps": 67, "timeline_share": [0.005, 0.006, 0.01, 0.03]},
         "seed": {"steps": {"users": 0.3, "chirps": 60.0}, "seconds": 120.0, "figures": figures,
                  "triggers_off": {"chirps": ["chirps_record_posted"], "follows": ["follows_count"]}},
@@ -234,7 +235,7 @@ class SocialReportTest(unittest.TestCase):
     def test_the_issues_targets(self):
         data, *_ = fake_run()
         v = self.verdicts(fake_social(data))
-        self.assertEqual(list(v.values()), [True] * 11, v)
+        self.assertEqual(list(v.values()), [True] * 12, v)
         v = self.verdicts(fake_social(fake_run()[0], scale=0.5))
         self.assertFalse(v["home timeline: first page, random users, vs pgbench naive query"])  # 0.62x
 
@@ -248,8 +249,8 @@ class SocialReportTest(unittest.TestCase):
         self.assertFalse(v["home timeline: read p99 while the celebrity posts vs at rest"])
         self.assertFalse(v["home timeline: the celebrity's POST p99 while timelines are read"])
         self.assertTrue(v["home timeline: first page, users following 5,000: p99"])
-        r["social_home_heavy"].rss_peak = (15 + 64 + 20 << 20) + 1
-        self.assertFalse(self.verdicts(data)["home timeline: peak RSS while timelines are read (cache 64 MiB)"])
+        r["social_home_heavy"].rss_peak = (15 + 96 + 20 << 20) + 1
+        self.assertFalse(self.verdicts(data)["home timeline: peak RSS while timelines are read (cache 96 MiB)"])
 
     def test_likes_notifications_and_search(self):
         data = fake_social(fake_run()[0])
@@ -306,7 +307,7 @@ class MergeTest(unittest.TestCase):
         self.assertEqual(merged.count(report_social.HEADING), 1)
         rows = [line for line in merged.splitlines() if line.startswith("| ")]
         prefixes = tuple(f"| {p}" for p in report_social.TARGET_PREFIXES)
-        self.assertEqual(len([r for r in rows if r.startswith(prefixes)]), 11)
+        self.assertEqual(len([r for r in rows if r.startswith(prefixes)]), 12)
         table = merged.split("## Targets")[1].split("\n\n")[1].splitlines()
         self.assertTrue(table[-1].startswith(prefixes), table[-1])
 

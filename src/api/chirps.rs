@@ -422,6 +422,7 @@ operations! {
                 Some((_, Ok(page))) => assembled(&state, &page, wants_fresh_counts(&state, request, &viewer).await?).await?,
                 // From the primary, which never lags: a page kept from a replica could stay stale.
                 Some((key, Err(miss))) => {
+                    let counts_before = state.cache.counts_before_read();
                     let page = state
                         .store
                         .fresh_chirps_page(order, key.limit.unwrap_or(STREAM_PAGE))
@@ -436,9 +437,7 @@ operations! {
                     };
                     // Read from the primary: the counts are current too.
                     for chirp in &page.items {
-                        if let Err(miss) = state.cache.counts(chirp.id) {
-                            state.cache.remember_counts(miss, chirp.id, counts_of(chirp));
-                        }
+                        state.cache.remember_counts_read(&counts_before, chirp.id, counts_of(chirp));
                     }
                     let counts: Vec<Counts> = page.items.iter().map(counts_of).collect();
                     let rendered = render_fragments(&cached, &counts);
@@ -489,14 +488,14 @@ operations! {
                 },
                 Lookup::Deleted => return Err(CHIRP_NOT_FOUND.into()),
                 Lookup::Miss(miss) => {
+                    // Counts read from a replica may lag: only the primary's are kept, and
+                    // only as current as the read's start.
+                    let counts_miss = state.store.reads_only_primary().then(|| state.cache.counts_miss(id.0));
                     let chirp = state.store.chirp(id.0).await?.ok_or(CHIRP_NOT_FOUND)?;
                     let kept = fragment(&chirp);
                     state.cache.remember_chirp(miss, id.0, kept.clone());
-                    // Counts read from a replica may lag: only the primary's are kept.
-                    if state.store.reads_only_primary()
-                        && let Err(miss) = state.cache.counts(id.0)
-                    {
-                        state.cache.remember_counts(miss, id.0, counts_of(&chirp));
+                    if let Some(counts_miss) = counts_miss {
+                        state.cache.remember_counts(counts_miss, id.0, counts_of(&chirp));
                     }
                     (kept, counts_of(&chirp))
                 }
