@@ -390,14 +390,18 @@ def reauthor(psql: Psql, shape: Shape, log) -> dict:
             "timeline_share": [float(x) for x in share.strip("{}").split(",")]}
 
 
-def send(base_url: str, method: str, path: str, token: str) -> int:
-    """A bodiless `method` request as the token's user: its status."""
-    req = urllib.request.Request(base_url + path, method=method, headers={"Authorization": f"Bearer {token}"})
+def send(base_url: str, method: str, path: str, token: str, body: dict | None = None) -> tuple[int, object]:
+    """A `method` request as the token's user, with a JSON body if any: the status and the
+    JSON answer (None if there is none)."""
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(base_url + path, data=data, method=method, headers=headers)
     try:
         with OPENER.open(req, timeout=30) as resp:
-            return resp.status
+            answer = resp.read()
+            return resp.status, json.loads(answer) if answer else None
     except urllib.error.HTTPError as exc:
-        return exc.code
+        return exc.code, None
 
 
 def get_json(base_url: str, path: str, token: str | None = None) -> tuple[int, object]:

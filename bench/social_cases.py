@@ -88,13 +88,13 @@ class SocialBench:
         self.check_token(server.url, files["celebrity"])
         checked = self.readers_to_check(heavy, median)
         data["checked_http"] = self.check_http(server.url, checked)
+        data["follow_then_read"] = self.follow_then_read(server.url)
 
         load = LoadGen(self.args, self.tmp, b.load_cpus, server.pid, b.cluster.postmaster_pid, server.url,
                        b.cluster.bin_dir, url, results=self.results)
         data["explain"] = self.explain(median, heavy[0])
         self.first_pages(load, files, heavy)
         data["post_rate"] = self.celebrity_posts(load, files)
-        data["follow_then_read"] = self.follow_then_read(server.url)
         data["likes"] = social_likes.LikesAndSearch(load, psql, server, shape, files["all"], self.tmp,
                                                     concurrently).run()
         data["candidates"] = self.candidates(load, checked)
@@ -195,35 +195,39 @@ class SocialBench:
                 load.pgbench(f"social_pg_{kind}{tag}", script(readers))
 
     def follow_then_read(self, base_url: str, pairs: int = 20) -> dict:
-        """c': a reader follows an account they did not follow and reads their first page at
-        once: it must hold the followee's newest chirps as the naive query has them after the
-        follow (checked row for row), then the follow is undone. Returns the pairs checked
-        and the follow-plus-read times."""
+        """c': an account the reader does not follow posts (over HTTP), then the reader follows
+        it and reads their first page at once: the page must lead with that chirp and equal the
+        naive query's after the follow, row for row. The follow is undone after. Returns the
+        pairs checked and the follow-plus-read times."""
         issued = int(time.time())
         seconds = []
         for k in range(pairs):
             reader = 2 + (k * 487) % (self.shape.users - 1)
+            reader_id = USER_ID_SQL.format(n=str(reader))
             followee = self.psql.scalar(
-                f"select u.id from users u where u.id <> {USER_ID_SQL.format(n=str(reader))} and not exists "
-                f"(select 1 from follows f where f.follower_id = {USER_ID_SQL.format(n=str(reader))} "
-                "and f.followee_id = u.id) "
-                "order by (select max(created_at) from chirps c where c.user_id = u.id) desc nulls last limit 1")
+                f"select u.id from users u where u.id <> {reader_id} and not exists (select 1 from follows f "
+                f"where f.follower_id = {reader_id} and f.followee_id = u.id) order by u.id limit 1 offset {k}")
             token = social.mint_access_token(social.JWT_SECRET, social.user_id(reader), issued)
+            poster = social.mint_access_token(social.JWT_SECRET, followee, issued)
+            status, chirp = social.send(base_url, "POST", "/api/chirps", poster,
+                                        {"body": f"follow me, reader {reader}"})
+            if status != 201 or not isinstance(chirp, dict):
+                raise HarnessError(f"social: {followee} could not post ({status})")
             started = time.monotonic()
-            followed = social.send(base_url, "PUT", f"/api/users/{followee}/follow", token)
+            followed, _ = social.send(base_url, "PUT", f"/api/users/{followee}/follow", token)
             status, page = social.get_json(base_url, HOME, token)
             seconds.append(time.monotonic() - started)
             got = [c["id"] for c in page] if status == 200 and isinstance(page, list) else None
             want = self.naive_ids(reader)
-            theirs = self.psql.scalar(f"select count(*) from chirps where user_id = '{followee}' and id in "
-                                      f"({', '.join(repr(i) for i in want)})")
-            if followed != 204 or got != want or int(theirs) == 0:
+            if followed != 204 or not got or got[0] != chirp["id"] or got != want:
                 raise HarnessError(f"social: user {reader} followed {followee} ({followed}) and read {status}: "
-                                   f"the page is not the naive query's, or has none of the followee's chirps")
-            if social.send(base_url, "DELETE", f"/api/users/{followee}/follow", token) != 204:
+                                   f"the page does not lead with the followee's new chirp {chirp['id']} "
+                                   f"(got {got[:3] if got else got}) or is not the naive query's "
+                                   f"({want[:3]}...)")
+            if social.send(base_url, "DELETE", f"/api/users/{followee}/follow", token)[0] != 204:
                 raise HarnessError(f"social: user {reader} could not unfollow {followee}")
         seconds.sort()
-        log(f"social: {pairs} follows then reads: the followee's chirps on the first page at once")
+        log(f"social: {pairs} posts, then follows and reads: each page led with the followee's new chirp")
         return {"pairs": pairs, "p50_ms": seconds[len(seconds) // 2] * 1000, "max_ms": seconds[-1] * 1000}
 
     def celebrity_posts(self, load: LoadGen, files: dict[str, Path]) -> float:
