@@ -31,12 +31,15 @@ WORDS = (
 OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
-def http(base_url: str, method: str, path: str, body: dict | None = None, timeout: float = 60):
-    """(status, raw body) of one request outside wrk."""
+def http(base_url: str, method: str, path: str, body: dict | None = None, timeout: float = 60,
+         token: str | None = None):
+    """(status, raw body) of one request outside wrk, as the token's user if any."""
     data = json.dumps(body).encode() if body is not None else None
     req = urllib.request.Request(base_url + path, data=data, method=method)
     if data is not None:
         req.add_header("Content-Type", "application/json")
+    if token is not None:
+        req.add_header("Authorization", f"Bearer {token}")
     with OPENER.open(req, timeout=timeout) as resp:
         return resp.status, resp.read()
 

@@ -29,14 +29,10 @@ integers) can name the same rows.
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import hmac
-import json
 import random
 import statistics
 import time
-import urllib.request
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,16 +42,8 @@ from chirpy_harness.errors import HarnessError
 import seed
 from seed import CHIRP_ID_SQL, USER_ID_SQL, Psql
 
-# The server signs access tokens with this (the bench sets JWT_SECRET on the social server), so
-# the bench can mint a token for each of its 10,000 users instead of logging them all in.
-JWT_SECRET = "chirpy-bench-social-jwt-secret-0123456789abcdef"
-ACCESS_ISSUER = "chirpy-access"
-TOKEN_TTL_S = 4 * 3600
 # The database the social data set lives in, on the bench's cluster.
 DATABASE = "social"
-
-# Loopback only: no proxy from the environment.
-OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 # Tail exponent of the out-degree power law (Pareto): P(degree > x) ~ x^-1.5.
 DEGREE_ALPHA = 1.5
@@ -132,27 +120,6 @@ def median_user(degrees: list[int]) -> int:
     counts = following_counts(degrees)
     median = statistics.median_low(counts)
     return next(i + 1 for i, f in enumerate(counts) if i and f == median)
-
-
-def b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def mint_access_token(secret: str, user: str, issued_at: int, ttl_s: int = TOKEN_TTL_S) -> str:
-    """An access token as the server issues it: an HS256 JWT with iss, sub (the user id), iat
-    and exp, signed with `secret` (compact JSON, keys in the server's order)."""
-    header = b64url(json.dumps({"typ": "JWT", "alg": "HS256"}, separators=(",", ":")).encode())
-    claims = {"iss": ACCESS_ISSUER, "sub": user, "iat": issued_at, "exp": issued_at + ttl_s}
-    payload = b64url(json.dumps(claims, separators=(",", ":")).encode())
-    signing_input = f"{header}.{payload}".encode()
-    signature = hmac.new(secret.encode(), signing_input, hashlib.sha256).digest()
-    return f"{header}.{payload}.{b64url(signature)}"
-
-
-def write_tokens(path: Path, users: list[int], now: int | None = None) -> None:
-    """One access token per line for `users` (numbers), minted for JWT_SECRET."""
-    issued = int(time.time()) if now is None else now
-    path.write_text("".join(mint_access_token(JWT_SECRET, user_id(n), issued) + "\n" for n in users))
 
 
 def int_array(values: list[int]) -> str:
@@ -388,28 +355,3 @@ def reauthor(psql: Psql, shape: Shape, log) -> dict:
     share = psql.scalar(TIMELINE_SHARE_SQL)
     return {"seconds": seconds, "celebrity_chirps": int(celebrity),
             "timeline_share": [float(x) for x in share.strip("{}").split(",")]}
-
-
-def send(base_url: str, method: str, path: str, token: str, body: dict | None = None) -> tuple[int, object]:
-    """A `method` request as the token's user, with a JSON body if any: the status and the
-    JSON answer (None if there is none)."""
-    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(base_url + path, data=data, method=method, headers=headers)
-    try:
-        with OPENER.open(req, timeout=30) as resp:
-            answer = resp.read()
-            return resp.status, json.loads(answer) if answer else None
-    except urllib.error.HTTPError as exc:
-        return exc.code, None
-
-
-def get_json(base_url: str, path: str, token: str | None = None) -> tuple[int, object]:
-    """GET `path`, as the token's user if any: the status and the JSON body (None for errors)."""
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    req = urllib.request.Request(base_url + path, headers=headers)
-    try:
-        with OPENER.open(req, timeout=30) as resp:
-            return resp.status, json.loads(resp.read())
-    except urllib.error.HTTPError as exc:
-        return exc.code, None

@@ -33,6 +33,7 @@ from chirpy_harness.launcher import Server
 from chirpy_harness.procstat import rss_bytes
 
 import social
+import social_http
 import social_likes
 import social_sql
 from loadgen import LoadGen, Result
@@ -65,7 +66,7 @@ class SocialBench:
         Psql(b.cluster.bin_dir, b.cluster.url).run(f"create database {social.DATABASE}")
         url = b.cluster.database_url(social.DATABASE)
         log(f"social: a server on its own database ({social.DATABASE}), with the bench's JWT_SECRET")
-        self.server = b.start_server(url, "server-social", extra_env={"JWT_SECRET": social.JWT_SECRET})
+        self.server = b.start_server(url, "server-social", extra_env={"JWT_SECRET": social_http.JWT_SECRET})
         server = self.server
         time.sleep(1.0)
         idle_rss = rss_bytes(server.pid)
@@ -82,9 +83,9 @@ class SocialBench:
         log(f"social: seeded in {data['seed']['seconds']:.0f}s; {len(heavy)} users follow {shape.most_following:,}")
 
         files = {name: self.tmp / f"social_{name}.txt" for name in ("all", "heavy", "celebrity")}
-        social.write_tokens(files["all"], list(range(1, shape.users + 1)))
-        social.write_tokens(files["heavy"], heavy)
-        social.write_tokens(files["celebrity"], [1])
+        social_http.write_tokens(files["all"], list(range(1, shape.users + 1)))
+        social_http.write_tokens(files["heavy"], heavy)
+        social_http.write_tokens(files["celebrity"], [1])
         self.check_token(server.url, files["celebrity"])
         checked = self.readers_to_check(heavy, median)
         data["checked_http"] = self.check_http(server.url, checked)
@@ -128,7 +129,7 @@ class SocialBench:
     def check_token(self, base_url: str, path: Path) -> None:
         """A minted token must get its user in: GET /api/users/me as the celebrity."""
         token = path.read_text().split()[0]
-        status, me = social.get_json(base_url, "/api/users/me", token)
+        status, me = social_http.get_json(base_url, "/api/users/me", token)
         if status != 200 or not isinstance(me, dict) or me.get("id") != social.user_id(1):
             raise HarnessError(f"a minted access token got {status} {me} from /api/users/me: does the server "
                                "still sign HS256 with JWT_SECRET, iss chirpy-access?")
@@ -147,8 +148,8 @@ class SocialBench:
         """Each reader's first page over HTTP must be the naive query's, in order."""
         issued = int(time.time())
         for n in readers:
-            token = social.mint_access_token(social.JWT_SECRET, social.user_id(n), issued)
-            status, page = social.get_json(base_url, HOME, token)
+            token = social_http.mint_access_token(social_http.JWT_SECRET, social.user_id(n), issued)
+            status, page = social_http.get_json(base_url, HOME, token)
             got = [c["id"] for c in page] if status == 200 and isinstance(page, list) else None
             want = self.naive_ids(n)
             if got != want:
@@ -207,15 +208,15 @@ class SocialBench:
             followee = self.psql.scalar(
                 f"select u.id from users u where u.id <> {reader_id} and not exists (select 1 from follows f "
                 f"where f.follower_id = {reader_id} and f.followee_id = u.id) order by u.id limit 1 offset {k}")
-            token = social.mint_access_token(social.JWT_SECRET, social.user_id(reader), issued)
-            poster = social.mint_access_token(social.JWT_SECRET, followee, issued)
-            status, chirp = social.send(base_url, "POST", "/api/chirps", poster,
+            token = social_http.mint_access_token(social_http.JWT_SECRET, social.user_id(reader), issued)
+            poster = social_http.mint_access_token(social_http.JWT_SECRET, followee, issued)
+            status, chirp = social_http.send(base_url, "POST", "/api/chirps", poster,
                                         {"body": f"follow me, reader {reader}"})
             if status != 201 or not isinstance(chirp, dict):
                 raise HarnessError(f"social: {followee} could not post ({status})")
             started = time.monotonic()
-            followed, _ = social.send(base_url, "PUT", f"/api/users/{followee}/follow", token)
-            status, page = social.get_json(base_url, HOME, token)
+            followed, _ = social_http.send(base_url, "PUT", f"/api/users/{followee}/follow", token)
+            status, page = social_http.get_json(base_url, HOME, token)
             seconds.append(time.monotonic() - started)
             got = [c["id"] for c in page] if status == 200 and isinstance(page, list) else None
             want = self.naive_ids(reader)
@@ -224,7 +225,7 @@ class SocialBench:
                                    f"the page does not lead with the followee's new chirp {chirp['id']} "
                                    f"(got {got[:3] if got else got}) or is not the naive query's "
                                    f"({want[:3]}...)")
-            if social.send(base_url, "DELETE", f"/api/users/{followee}/follow", token)[0] != 204:
+            if social_http.send(base_url, "DELETE", f"/api/users/{followee}/follow", token)[0] != 204:
                 raise HarnessError(f"social: user {reader} could not unfollow {followee}")
         seconds.sort()
         log(f"social: {pairs} posts, then follows and reads: each page led with the followee's new chirp")

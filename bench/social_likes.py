@@ -18,6 +18,7 @@ from pathlib import Path
 from chirpy_harness.errors import HarnessError
 
 import social
+import social_http
 import social_sql
 from loadgen import LoadGen
 from seed import CHIRP_ID_SQL, Psql
@@ -59,7 +60,7 @@ class LikesAndSearch:
         return int(shown), int(counted)
 
     def served_count(self, chirp: str) -> int:
-        status, body = social.get_json(self.server.url, f"/api/chirps/{chirp}")
+        status, body = social_http.get_json(self.server.url, f"/api/chirps/{chirp}")
         if status != 200 or not isinstance(body, dict):
             raise HarnessError(f"GET /api/chirps/{chirp}: {status}")
         return int(body["like_count"])
@@ -131,7 +132,7 @@ class LikesAndSearch:
             out[tag] = int(psql.scalar(f"select count(*) from chirps where search @@ plainto_tsquery('simple', "
                                        f"'{word}')"))
             path = f"/api/search/chirps?q={word}&limit={social_sql.LIMIT}"
-            status, page = social.get_json(self.server.url, path)
+            status, page = social_http.get_json(self.server.url, path)
             if status != 200 or not isinstance(page, list) or len(page) != min(social_sql.LIMIT, out[tag]):
                 raise HarnessError(f"GET {path}: {status}, {page if status != 200 else len(page)} chirps")
             log(f"social: GET {path} ({out[tag]:,} chirps have it)")

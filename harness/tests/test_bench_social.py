@@ -16,6 +16,7 @@ import benchmarks_md  # noqa: E402
 import report_social  # noqa: E402
 import report_targets  # noqa: E402
 import social  # noqa: E402
+import social_http  # noqa: E402
 import social_cases  # noqa: E402
 import social_sql  # noqa: E402
 from loadgen import Result  # noqa: E402
@@ -71,7 +72,7 @@ class TokensTest(unittest.TestCase):
         self.assertEqual(social.user_id(37), "66c889f5-9e7e-9b26-b680-49c71ce7a820")
 
     def test_a_minted_token_is_an_hs256_jwt_with_the_servers_claims(self):
-        token = social.mint_access_token("s3cret", social.user_id(1), 1_700_000_000, 3600)
+        token = social_http.mint_access_token("s3cret", social.user_id(1), 1_700_000_000, 3600)
         # Checked once against `openssl dgst -sha256 -hmac s3cret`.
         self.assertEqual(token.split(".")[2], "SROPVbw84BlxBMXifRgVNPScziEBAOgy33gh-_pgoi0")
         header, payload, signature = token.split(".")
@@ -91,10 +92,10 @@ class TokensTest(unittest.TestCase):
         from pathlib import Path
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "tokens.txt"
-            social.write_tokens(path, [1, 2, 3], now=1_700_000_000)
+            social_http.write_tokens(path, [1, 2, 3], now=1_700_000_000)
             lines = path.read_text().splitlines()
         self.assertEqual(len(lines), 3)
-        self.assertEqual(lines[0], social.mint_access_token(social.JWT_SECRET, social.user_id(1), 1_700_000_000))
+        self.assertEqual(lines[0], social_http.mint_access_token(social_http.JWT_SECRET, social.user_id(1), 1_700_000_000))
 
 
 class SeedSqlTest(unittest.TestCase):
