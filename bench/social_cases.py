@@ -211,7 +211,7 @@ class SocialBench:
             token = social_http.mint_access_token(social_http.JWT_SECRET, social.user_id(reader), issued)
             poster = social_http.mint_access_token(social_http.JWT_SECRET, followee, issued)
             status, chirp = social_http.send(base_url, "POST", "/api/chirps", poster,
-                                        {"body": f"follow me, reader {reader}"})
+                                             {"body": f"follow me, reader {reader}"})
             if status != 201 or not isinstance(chirp, dict):
                 raise HarnessError(f"social: {followee} could not post ({status})")
             started = time.monotonic()

@@ -43,9 +43,9 @@ def write_tokens(path: Path, users: list[int], now: int | None = None) -> None:
     path.write_text("".join(mint_access_token(JWT_SECRET, user_id(n), issued) + "\n" for n in users))
 
 
-def send(base_url: str, method: str, path: str, token: str, body: dict | None = None) -> tuple[int, object]:
-    """A `method` request as the token's user, with a JSON body if any: the status and the
-    JSON answer (None if there is none, or for errors)."""
+def send(base_url: str, method: str, path: str, token: str | None, body: dict | None = None) -> tuple[int, object]:
+    """A `method` request as the token's user if any, with a JSON body if any: the status and
+    the JSON answer (None if there is none, or for errors)."""
     try:
         status, raw = seed.http(base_url, method, path, body, timeout=30, token=token)
         return status, json.loads(raw) if raw else None
@@ -54,9 +54,5 @@ def send(base_url: str, method: str, path: str, token: str, body: dict | None = 
 
 
 def get_json(base_url: str, path: str, token: str | None = None) -> tuple[int, object]:
-    """GET `path`, as the token's user if any: the status and the JSON body (None for errors)."""
-    try:
-        status, raw = seed.http(base_url, "GET", path, timeout=30, token=token)
-        return status, json.loads(raw)
-    except urllib.error.HTTPError as exc:
-        return exc.code, None
+    """GET `path`, as the token's user if any."""
+    return send(base_url, "GET", path, token)
